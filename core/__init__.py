@@ -1,0 +1,1 @@
+"""Soonish core: settings, data, services and the rules every front end shares."""

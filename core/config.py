@@ -1,0 +1,73 @@
+"""Typed settings read from the environment and `.env`; the only place configuration is defined."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "placeholder"})
+
+
+class Settings(BaseSettings):
+    """Every setting Soonish reads. `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Literal["development", "production"] = Field(
+        default="development", validation_alias="SOONISH_ENV"
+    )
+    data_dir: Path = Field(default=Path("var"), validation_alias="SOONISH_DATA_DIR")
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    temporal_address: str | None = Field(default=None, validation_alias="TEMPORAL_ADDRESS")
+    temporal_namespace: str = Field(default="default", validation_alias="TEMPORAL_NAMESPACE")
+    temporal_task_queue: str = Field(default="soonish-reminders", validation_alias="TEMPORAL_TASK_QUEUE")
+    temporal_ui_port: int = Field(default=8233, validation_alias="TEMPORAL_UI_PORT")
+    secret_key: SecretStr | None = Field(default=None, validation_alias="SOONISH_SECRET_KEY")
+    api_host: str = Field(default="127.0.0.1", validation_alias="SOONISH_API_HOST")
+    api_port: int = Field(default=8000, ge=0, le=65535, validation_alias="SOONISH_API_PORT")
+    allow_private_urls: bool = Field(default=False, validation_alias="SOONISH_ALLOW_PRIVATE_URLS")
+    send_ahead_seconds: float = Field(default=3.0, ge=0, le=30, validation_alias="SOONISH_SEND_AHEAD_SECONDS")
+    log_level: str = Field(default="INFO", validation_alias="SOONISH_LOG_LEVEL")
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret_in_production(self) -> Settings:
+        if self.environment == "production":
+            key = self.secret_key.get_secret_value() if self.secret_key else ""
+            if key.strip().lower() in PLACEHOLDER_SECRETS:
+                raise ValueError("SOONISH_SECRET_KEY must be set to a real key when SOONISH_ENV=production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'soonish.db').resolve()}"
+
+    @cached_property
+    def encryption_key(self) -> bytes:
+        """The Fernet key for secrets at rest; in development one is generated once into the data dir."""
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value().encode()
+        path = self.data_dir / "secret.key"
+        if path.exists():
+            return path.read_bytes().strip()
+        from cryptography.fernet import Fernet
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = Fernet.generate_key()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key)
+        return key
+
+
+def new_token() -> str:
+    """A random URL-safe token, used for API keys."""
+    return secrets.token_urlsafe(32)
