@@ -19,9 +19,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    environment: Literal["development", "production"] = Field(
-        default="development", validation_alias="SOONISH_ENV"
-    )
+    environment: Literal["development", "production"] = Field(default="development", validation_alias="SOONISH_ENV")
     data_dir: Path = Field(default=Path("var"), validation_alias="SOONISH_DATA_DIR")
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     temporal_address: str | None = Field(default=None, validation_alias="TEMPORAL_ADDRESS")
@@ -32,6 +30,8 @@ class Settings(BaseSettings):
     api_host: str = Field(default="127.0.0.1", validation_alias="SOONISH_API_HOST")
     api_port: int = Field(default=8000, ge=0, le=65535, validation_alias="SOONISH_API_PORT")
     allow_private_urls: bool = Field(default=False, validation_alias="SOONISH_ALLOW_PRIVATE_URLS")
+    instance: str = Field(default="soonish", pattern=r"^[a-z0-9][a-z0-9-]{0,31}$", validation_alias="SOONISH_INSTANCE")
+    late_after_seconds: float = Field(default=60.0, gt=0, validation_alias="SOONISH_LATE_AFTER_SECONDS")
     send_ahead_seconds: float = Field(default=3.0, ge=0, le=30, validation_alias="SOONISH_SEND_AHEAD_SECONDS")
     log_level: str = Field(default="INFO", validation_alias="SOONISH_LOG_LEVEL")
 

@@ -1,0 +1,1 @@
+"""Soonish front ends (console, HTTP API, chat platforms) and the `soonish` command."""

@@ -1,0 +1,100 @@
+"""Wiring: from settings to a migrated database, a Temporal client (embedded server if needed) and the core."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from bot.embedded import DevServer, port_open
+from core.config import Settings
+from core.db import create_engine, migrate, session_factory
+from core.delivery import Sender
+from core.models import utcnow
+from core.scheduling import TemporalScheduler
+from core.secrets import SecretBox
+from core.service import Core
+from workflows.activities import ReminderActivities
+from workflows.worker import build_worker
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TEMPORAL_PORT = 7233
+# temporalio can abort at interpreter exit if a call is still settling (sdk-python issue 300).
+EXIT_PAUSE = 0.1
+
+
+@dataclass
+class Runtime:
+    """Everything a Soonish process runs on."""
+
+    settings: Settings
+    engine: AsyncEngine
+    client: Client
+    core: Core
+    dev_server: DevServer | None
+
+    def worker(self) -> Worker:
+        """A worker for this process, sharing the core's database and sender."""
+        activities = ReminderActivities(
+            sessions=self.core.sessions,
+            secrets=self.core.secrets,
+            sender=self.core.sender,
+            late_after=timedelta(seconds=self.settings.late_after_seconds),
+        )
+        return build_worker(self.client, task_queue=self.settings.temporal_task_queue, activities=activities)
+
+
+async def _temporal(settings: Settings, stack: AsyncExitStack, *, embed: bool) -> tuple[Client, DevServer | None]:
+    server = None
+    address = settings.temporal_address
+    if not address and embed:
+        port = DEFAULT_TEMPORAL_PORT if not port_open("127.0.0.1", DEFAULT_TEMPORAL_PORT) else None
+        ui_port = settings.temporal_ui_port if not port_open("127.0.0.1", settings.temporal_ui_port) else None
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        server = await DevServer.start(
+            db_file=settings.data_dir / "temporal.db",
+            port=port,
+            ui_port=ui_port,
+            log_file=settings.data_dir / "temporal.log",
+        )
+        stack.callback(server.stop)
+        address = server.address
+    client = await Client.connect(
+        address or f"127.0.0.1:{DEFAULT_TEMPORAL_PORT}", namespace=settings.temporal_namespace
+    )
+    return client, server
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings, *, embed_temporal: bool = False, clock: Callable[[], datetime] = utcnow
+) -> AsyncIterator[Runtime]:
+    """Migrate the database, connect to (or start) Temporal and build the core; undo all of it on exit."""
+    async with AsyncExitStack() as stack:
+        engine = create_engine(settings.resolved_database_url)
+        stack.push_async_callback(engine.dispose)
+        await migrate(engine)
+        client, server = await _temporal(settings, stack, embed=embed_temporal)
+        core = Core(
+            sessions=session_factory(engine),
+            scheduler=TemporalScheduler(
+                client,
+                instance=settings.instance,
+                task_queue=settings.temporal_task_queue,
+                send_ahead_seconds=settings.send_ahead_seconds,
+            ),
+            secrets=SecretBox(settings.encryption_key),
+            sender=Sender(allow_private=settings.allow_private_urls),
+            allow_private_urls=settings.allow_private_urls,
+            clock=clock,
+        )
+        yield Runtime(settings=settings, engine=engine, client=client, core=core, dev_server=server)
+        await asyncio.sleep(EXIT_PAUSE)

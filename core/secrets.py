@@ -1,0 +1,46 @@
+"""Encryption at rest for destination URLs, and fingerprints that de-duplicate them without storing them in clear."""
+
+from __future__ import annotations
+
+import hashlib
+
+from cryptography.fernet import Fernet, InvalidToken
+
+FINGERPRINT_LENGTH = 16
+_UNREADABLE = "A stored secret could not be decrypted: the key is wrong or the stored data is damaged."
+
+
+class SecretUnreadable(Exception):
+    """A stored secret could not be decrypted (wrong key, or altered or truncated data); its text says no more."""
+
+
+class SecretBox:
+    """Encrypts and decrypts short secrets, such as Apprise URLs, with one Fernet key."""
+
+    def __init__(self, key: bytes) -> None:
+        self._fernet = Fernet(key)
+
+    def encrypt(self, text: str) -> str:
+        """Return an authenticated, timestamped token (URL-safe ASCII) that hides ``text``."""
+        return self._fernet.encrypt(text.encode("utf-8")).decode("ascii")
+
+    def decrypt(self, token: str) -> str:
+        """Return the text inside ``token``; raise SecretUnreadable if it cannot be read with this key."""
+        text = self._open(token)
+        # Raised outside any except block, so no chained exception carries the token or plaintext.
+        if text is None:
+            raise SecretUnreadable(_UNREADABLE)
+        return text
+
+    def _open(self, token: str) -> str | None:
+        if not isinstance(token, str) or not token.isascii():
+            return None
+        try:
+            return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
+        except (InvalidToken, UnicodeDecodeError):
+            return None
+
+
+def fingerprint(text: str) -> str:
+    """Return a short, stable hex digest of ``text`` (sha256, first 16 characters), for de-duplication."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:FINGERPRINT_LENGTH]

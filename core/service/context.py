@@ -1,0 +1,28 @@
+"""What every service function needs: sessions, the scheduler, the secret box and the sender."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.delivery import Sender
+from core.models import utcnow
+from core.scheduling import Scheduler
+from core.secrets import SecretBox
+from core.urlguard import Resolver
+
+
+@dataclass(frozen=True)
+class Core:
+    """The service layer's dependencies, built once per process by the front end that runs it."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    scheduler: Scheduler
+    secrets: SecretBox
+    sender: Sender
+    allow_private_urls: bool = False
+    resolve: Resolver | None = None
+    clock: Callable[[], datetime] = field(default=utcnow)

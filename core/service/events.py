@@ -1,0 +1,363 @@
+"""Events: create, update, cancel, list, show, and read their delivery log."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import Conflict, InvalidInput, InvalidTime, NotFound, PermissionDenied, SoonishError
+from core.models import Event, EventDetails, EventParticipant, EventStatus, NotificationLog, User
+from core.service.context import Core
+from core.service.users import user_for
+from core.timeparse import parse_offsets, parse_when, require_future, zone
+from core.urlguard import guard_url, mask_url
+from core.views import Actor, DeliveryView, EventView
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 6
+DEFAULT_OFFSETS = (3600,)
+MAX_DURATION = timedelta(days=31)
+LIMITS = {"name": 100, "description": 2000, "location": 200, "link": 500}
+LIST_LIMIT = 25
+LOG_LIMIT = 100
+
+When = str | datetime
+
+
+@dataclass(frozen=True)
+class EventDraft:
+    """What an organizer gives to create an event."""
+
+    name: str
+    start: When
+    end: When | None = None
+    timezone: str | None = None
+    description: str = ""
+    location: str = ""
+    link: str = ""
+    default_offsets: str | Sequence[int] | None = None
+    channel_url: str | None = None
+
+
+@dataclass(frozen=True)
+class EventPatch:
+    """The fields an organizer wants to change; None leaves a field as it is."""
+
+    name: str | None = None
+    start: When | None = None
+    end: When | None = None
+    timezone: str | None = None
+    description: str | None = None
+    location: str | None = None
+    link: str | None = None
+    default_offsets: str | Sequence[int] | None = None
+
+
+def _text(field: str, value: str, *, required: bool = False) -> str:
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(f"The event {field} cannot be empty.")
+    if len(value) > LIMITS[field]:
+        raise InvalidInput(f"The event {field} is {len(value)} characters long; the limit is {LIMITS[field]}.")
+    if field == "name" and not value.isprintable():
+        raise InvalidInput("The event name cannot contain line breaks or control characters.")
+    if field == "link" and value:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise InvalidInput("The event link must be an http:// or https:// address.")
+    return value
+
+
+def _instant(value: When, *, tz: str, now: datetime, what: str) -> datetime:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=zone(tz)).astimezone(zone("UTC"))
+        return value.astimezone(zone("UTC"))
+    try:
+        return parse_when(value, tz=tz, now=now)
+    except InvalidTime as exc:
+        raise InvalidTime(f"The {what}: {exc.message}") from exc
+
+
+def _check_span(start: datetime, end: datetime) -> None:
+    if end < start:
+        raise InvalidTime("The end time is before the start time.")
+    if end - start > MAX_DURATION:
+        raise InvalidTime("An event can last at most 31 days.")
+
+
+def _offsets(text: str | Sequence[int] | None, fallback: Sequence[int]) -> tuple[int, ...]:
+    if text is None:
+        return tuple(fallback)
+    return parse_offsets(text)
+
+
+def _csv(values: Sequence[int] | Sequence[str]) -> str:
+    return ",".join(str(v) for v in values)
+
+
+def offsets_of(text: str) -> tuple[int, ...]:
+    """Stored offsets ("86400,3600") as a tuple of seconds."""
+    return tuple(int(v) for v in text.split(",") if v)
+
+
+def event_view(event: Event, subscriber_count: int) -> EventView:
+    """The neutral view of an event row."""
+    return EventView(
+        id=event.id,
+        code=event.code,
+        name=event.name,
+        start_at=event.start_at,
+        end_at=event.end_at,
+        timezone=event.timezone,
+        status=event.status,
+        organizer=event.organizer.display_name or event.organizer.platform_user_id,
+        default_offsets=offsets_of(event.default_offsets),
+        description=event.details.description,
+        location=event.details.location,
+        link=event.details.link,
+        channel=event.channel_label or None,
+        subscriber_count=subscriber_count,
+    )
+
+
+async def _count(session: AsyncSession, event_id: int) -> int:
+    query = select(func.count()).select_from(EventParticipant).where(EventParticipant.event_id == event_id)
+    return int((await session.execute(query)).scalar_one())
+
+
+async def find_event(session: AsyncSession, actor: Actor, ref: str | int) -> Event:
+    """An event of the actor's tenant by id, public code or exact name; other tenants' events do not exist."""
+    text = str(ref).strip()
+    if not text or len(text) > 100:
+        raise NotFound("Give an event by its id, its code or its name.")
+    base = select(Event).where(Event.tenant == actor.tenant)
+    if text.isdigit():
+        found = (await session.execute(base.where(Event.id == int(text)))).scalar_one_or_none()
+    else:
+        found = (await session.execute(base.where(Event.code == text.upper()))).scalar_one_or_none()
+        if found is None:
+            named = base.where(func.lower(Event.name) == text.lower(), Event.status == EventStatus.SCHEDULED)
+            matches = (await session.execute(named.limit(2))).scalars().all()
+            if len(matches) > 1:
+                raise InvalidInput(f"Several events are called '{text[:100]}'; use the event's code instead.")
+            found = matches[0] if matches else None
+    if found is None:
+        raise NotFound(f"No event '{text[:100]}' here.")
+    return found
+
+
+def _may_manage(event: Event, user: User, actor: Actor) -> bool:
+    return event.organizer_id == user.id or actor.is_admin
+
+
+async def signal_change(core: Core, event_id: int, reason: str, undo: Callable[[], Awaitable[None]]) -> None:
+    """Tell the workflow; if it cannot be told, undo the database change so nothing half-happens."""
+    try:
+        await core.scheduler.changed(event_id, reason)
+    except SoonishError:
+        await undo()
+        raise
+
+
+async def create_event(*, core: Core, actor: Actor, draft: EventDraft) -> EventView:
+    """Store a new event in the actor's tenant and start its reminders."""
+    now = core.clock()
+    name = _text("name", draft.name, required=True)
+    description = _text("description", draft.description)
+    location = _text("location", draft.location)
+    link = _text("link", draft.link)
+    channel_url = None
+    if draft.channel_url:
+        channel_url = await guard_url(draft.channel_url, allow_private=core.allow_private_urls, resolve=core.resolve)
+    async with core.sessions.begin() as session:
+        organizer = await user_for(session, actor)
+        tz = zone((draft.timezone or organizer.timezone).strip()).key
+        start = _instant(draft.start, tz=tz, now=now, what="start time")
+        require_future(start, now=now, what="start time")
+        end = start if draft.end is None or draft.end == "" else _instant(draft.end, tz=tz, now=now, what="end time")
+        _check_span(start, end)
+        offsets = _offsets(draft.default_offsets, offsets_of(organizer.default_offsets) or DEFAULT_OFFSETS)
+        event = Event(
+            tenant=actor.tenant,
+            name=name,
+            start_at=start,
+            end_at=end,
+            timezone=tz,
+            organizer_id=organizer.id,
+            organizer=organizer,
+            status=EventStatus.SCHEDULED,
+            default_offsets=_csv(offsets),
+            channel_url_encrypted=core.secrets.encrypt(channel_url) if channel_url else None,
+            channel_label=mask_url(channel_url) if channel_url else "",
+            created_at=now,
+            schedule_changed_at=now,
+            details=EventDetails(description=description, location=location, link=link),
+        )
+        for _ in range(5):
+            event.code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+            try:
+                async with session.begin_nested():
+                    session.add(event)
+                break
+            except IntegrityError:
+                continue
+        view = event_view(event, 0)
+
+    async def undo() -> None:
+        async with core.sessions.begin() as s:
+            row = await s.get(Event, view.id)
+            if row is not None:
+                await s.delete(row)
+
+    await signal_change(core, view.id, "created", undo)
+    return view
+
+
+async def update_event(*, core: Core, actor: Actor, ref: str | int, patch: EventPatch) -> EventView:
+    """Change an event; a new time moves every pending reminder. Organizer or tenant admin only."""
+    now = core.clock()
+    async with core.sessions.begin() as session:
+        user = await user_for(session, actor)
+        event = await find_event(session, actor, ref)
+        if not _may_manage(event, user, actor):
+            raise PermissionDenied("Only the event's organizer can change it.")
+        if event.status != EventStatus.SCHEDULED:
+            raise Conflict(f"This event is {event.status}; it can no longer change.")
+        before = (
+            event.name,
+            event.start_at,
+            event.end_at,
+            event.timezone,
+            event.default_offsets,
+            event.schedule_changed_at,
+            event.details.description,
+            event.details.location,
+            event.details.link,
+        )
+        tz = zone(patch.timezone.strip()).key if patch.timezone else event.timezone
+        start, end = event.start_at, event.end_at
+        if patch.start is not None:
+            start = _instant(patch.start, tz=tz, now=now, what="start time")
+            require_future(start, now=now, what="start time")
+            if patch.end is None:
+                end = start + (event.end_at - event.start_at)
+        if patch.end is not None:
+            end = start if patch.end == "" else _instant(patch.end, tz=tz, now=now, what="end time")
+        _check_span(start, end)
+        offsets = _offsets(patch.default_offsets, offsets_of(event.default_offsets))
+        name = _text("name", patch.name, required=True) if patch.name is not None else event.name
+        details = event.details
+        details.description = (
+            _text("description", patch.description) if patch.description is not None else (details.description)
+        )
+        details.location = _text("location", patch.location) if patch.location is not None else details.location
+        details.link = _text("link", patch.link) if patch.link is not None else details.link
+        if (start, tz, _csv(offsets)) != (event.start_at, event.timezone, event.default_offsets):
+            event.schedule_changed_at = now
+        event.name, event.start_at, event.end_at, event.timezone = name, start, end, tz
+        event.default_offsets = _csv(offsets)
+        view = event_view(event, await _count(session, event.id))
+
+    async def undo() -> None:
+        async with core.sessions.begin() as s:
+            row = await s.get(Event, view.id)
+            if row is not None:
+                (
+                    row.name,
+                    row.start_at,
+                    row.end_at,
+                    row.timezone,
+                    row.default_offsets,
+                    row.schedule_changed_at,
+                    row.details.description,
+                    row.details.location,
+                    row.details.link,
+                ) = before
+
+    await signal_change(core, view.id, "updated", undo)
+    return view
+
+
+async def cancel_event(*, core: Core, actor: Actor, ref: str | int) -> EventView:
+    """Cancel an event: its reminders stop and its subscribers are told. Organizer or tenant admin only."""
+    async with core.sessions.begin() as session:
+        user = await user_for(session, actor)
+        event = await find_event(session, actor, ref)
+        if not _may_manage(event, user, actor):
+            raise PermissionDenied("Only the event's organizer can cancel it.")
+        if event.status != EventStatus.SCHEDULED:
+            raise Conflict(f"This event is already {event.status}.")
+        event.status = EventStatus.CANCELLED
+        view = event_view(event, await _count(session, event.id))
+
+    async def undo() -> None:
+        async with core.sessions.begin() as s:
+            row = await s.get(Event, view.id)
+            if row is not None:
+                row.status = EventStatus.SCHEDULED
+
+    await signal_change(core, view.id, "cancelled", undo)
+    return view
+
+
+async def list_events(*, core: Core, actor: Actor, include_past: bool = False) -> list[EventView]:
+    """The tenant's events, soonest first: upcoming ones, or also those that ended or were cancelled."""
+    now = core.clock()
+    counts = select(EventParticipant.event_id, func.count().label("n")).group_by(EventParticipant.event_id).subquery()
+    query = (
+        select(Event, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.event_id == Event.id)
+        .where(Event.tenant == actor.tenant)
+    )
+    if not include_past:
+        query = query.where(Event.status == EventStatus.SCHEDULED, Event.end_at >= now)
+    query = query.order_by(Event.start_at).limit(LIST_LIMIT)
+    async with core.sessions() as session:
+        rows = (await session.execute(query)).all()
+        return [event_view(event, int(n)) for event, n in rows]
+
+
+async def show_event(*, core: Core, actor: Actor, ref: str | int) -> EventView:
+    """One event of the actor's tenant."""
+    async with core.sessions() as session:
+        event = await find_event(session, actor, ref)
+        return event_view(event, await _count(session, event.id))
+
+
+async def event_deliveries(*, core: Core, actor: Actor, ref: str | int) -> list[DeliveryView]:
+    """The event's delivery log, newest first: all of it for the organizer, a member's own rows otherwise."""
+    async with core.sessions.begin() as session:
+        user = await user_for(session, actor)
+        event = await find_event(session, actor, ref)
+        query = (
+            select(NotificationLog, User)
+            .outerjoin(User, User.id == NotificationLog.user_id)
+            .where(NotificationLog.event_id == event.id)
+        )
+        if not _may_manage(event, user, actor):
+            query = query.where(NotificationLog.user_id == user.id)
+        query = query.order_by(NotificationLog.due_at.desc(), NotificationLog.id.desc()).limit(LOG_LIMIT)
+        rows = (await session.execute(query)).all()
+        return [
+            DeliveryView(
+                id=row.id,
+                kind=row.kind,
+                due_at=row.due_at,
+                recipient=(who.display_name or who.platform_user_id) if who else "channel",
+                destination=row.destination,
+                status=row.status,
+                late=row.late,
+                attempts=row.attempts,
+                error=row.error,
+                updated_at=row.updated_at,
+            )
+            for row, who in rows
+        ]

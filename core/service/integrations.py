@@ -1,0 +1,117 @@
+"""Integrations: a member's own destinations (Apprise URLs), stored encrypted, shown masked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import Conflict, InvalidInput, NotFound
+from core.models import Integration, User, utcnow
+from core.secrets import fingerprint
+from core.service.context import Core
+from core.service.users import user_for
+from core.tags import DM_TAG, parse_tags, split_stored
+from core.urlguard import guard_url, mask_url
+from core.views import Actor, IntegrationTestResult, IntegrationView
+
+MAX_INTEGRATIONS = 20
+MAX_LABEL = 100
+TEST_TITLE = "Soonish test"
+TEST_BODY = "This is a test from Soonish: reminders will reach you here."
+
+
+def integration_view(row: Integration) -> IntegrationView:
+    """The neutral, masked view of an integration row."""
+    return IntegrationView(
+        id=row.id,
+        label=row.label,
+        url=row.masked_url,
+        tags=split_stored(row.tags),
+        last_success_at=row.last_success_at,
+        last_error=row.last_error,
+    )
+
+
+async def add_integration(
+    *, core: Core, actor: Actor, url: str, tags: str | Sequence[str] | None = None, label: str | None = None
+) -> IntegrationView:
+    """Register a destination for the actor; the URL is checked, encrypted and never shown again in clear."""
+    chosen = parse_tags(tags)
+    if DM_TAG in chosen:
+        raise InvalidInput("The tag 'dm' is reserved for direct messages from the bot; choose another tag.")
+    safe_url = await guard_url(url, allow_private=core.allow_private_urls, resolve=core.resolve)
+    scheme = safe_url.split("://", 1)[0].lower()
+    name = (label or "").strip() or scheme
+    if len(name) > MAX_LABEL or not name.isprintable():
+        raise InvalidInput(f"A label is 1 to {MAX_LABEL} printable characters.")
+    chosen = chosen or (scheme,)
+    print_ = fingerprint(safe_url)
+    async with core.sessions.begin() as session:
+        user = await user_for(session, actor)
+        existing = await session.execute(
+            select(Integration).where(Integration.user_id == user.id, Integration.url_fingerprint == print_)
+        )
+        if (same := existing.scalar_one_or_none()) is not None:
+            raise Conflict(f"You already registered this destination as '{same.label}' (id {same.id}).")
+        count = await session.execute(select(func.count()).where(Integration.user_id == user.id))
+        if count.scalar_one() >= MAX_INTEGRATIONS:
+            raise Conflict(f"You have {MAX_INTEGRATIONS} destinations already; remove one first.")
+        row = Integration(
+            user_id=user.id,
+            label=name,
+            url_encrypted=core.secrets.encrypt(safe_url),
+            url_fingerprint=print_,
+            masked_url=mask_url(safe_url),
+            tags=",".join(chosen),
+        )
+        session.add(row)
+        await session.flush()
+        return integration_view(row)
+
+
+async def list_integrations(*, core: Core, actor: Actor) -> list[IntegrationView]:
+    """The actor's destinations, masked."""
+    async with core.sessions.begin() as session:
+        user = await user_for(session, actor)
+        rows = await session.execute(select(Integration).where(Integration.user_id == user.id).order_by(Integration.id))
+        return [integration_view(r) for r in rows.scalars()]
+
+
+async def _own(session: AsyncSession, user: User, ref: str | int) -> Integration:
+    text = str(ref).strip()
+    query = select(Integration).where(Integration.user_id == user.id)
+    if text.isdigit():
+        query = query.where(Integration.id == int(text))
+    else:
+        query = query.where(Integration.label == text[:MAX_LABEL])
+    row = (await session.execute(query.limit(1))).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"You have no destination '{text[:MAX_LABEL]}'. /integration list shows yours.")
+    return row
+
+
+async def remove_integration(*, core: Core, actor: Actor, ref: str | int) -> IntegrationView:
+    """Delete one of the actor's destinations, by id or label."""
+    async with core.sessions.begin() as session:
+        row = await _own(session, await user_for(session, actor), ref)
+        view = integration_view(row)
+        await session.delete(row)
+        return view
+
+
+async def test_integration(*, core: Core, actor: Actor, ref: str | int) -> IntegrationTestResult:
+    """Send a test message to one of the actor's destinations now, and record how it went."""
+    async with core.sessions.begin() as session:
+        row = await _own(session, await user_for(session, actor), ref)
+        url = core.secrets.decrypt(row.url_encrypted)
+        outcome = await core.sender.send(url, title=TEST_TITLE, body=TEST_BODY)
+        if outcome.delivered:
+            row.last_success_at = utcnow()
+            row.last_error = None
+        else:
+            row.last_error, row.last_error_at = outcome.error, utcnow()
+        return IntegrationTestResult(
+            integration=integration_view(row), delivered=outcome.delivered, error=outcome.error
+        )

@@ -1,0 +1,154 @@
+"""Subscriptions: members choose how (tags) and when (offsets, countdown) to be reminded."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import Conflict, InvalidInput, InvalidTime, NotFound
+from core.models import EventParticipant, EventStatus, Integration, User
+from core.reminders import reminder_instants
+from core.service.context import Core
+from core.service.events import find_event, offsets_of, signal_change
+from core.service.users import CHAT_PLATFORMS, user_for
+from core.tags import DM_TAG, parse_tags, split_stored
+from core.timeparse import Frequency, parse_frequency, parse_offsets
+from core.views import Actor, SubscriptionView
+
+NEXT_SHOWN = 5
+
+
+async def available_tags(session: AsyncSession, user: User) -> tuple[str, ...]:
+    """The tags a user can subscribe with: `dm` for chat users, plus every tag of their integrations."""
+    tags: list[str] = [DM_TAG] if user.platform in CHAT_PLATFORMS else []
+    rows = (await session.execute(select(Integration.tags).where(Integration.user_id == user.id))).scalars()
+    for stored in rows:
+        tags.extend(t for t in split_stored(stored) if t not in tags)
+    return tuple(tags)
+
+
+def _choose_tags(requested: tuple[str, ...], available: tuple[str, ...]) -> tuple[str, ...]:
+    if not available:
+        raise InvalidInput("You have no destination for reminders yet: add one first with /integration add URL.")
+    if not requested:
+        return available
+    unknown = [t for t in requested if t not in available]
+    if unknown:
+        raise InvalidInput(
+            f"Unknown tag '{unknown[0]}'. Your tags are: {', '.join(available)}. "
+            "Register a destination with that tag using /integration add URL tags:TAG."
+        )
+    return requested
+
+
+async def subscribe(
+    *,
+    core: Core,
+    actor: Actor,
+    ref: str | int,
+    tags: str | Sequence[str] | None = None,
+    custom_time_delta_seconds: str | Sequence[int] | None = None,
+    custom_frequency: str | None = None,
+) -> SubscriptionView:
+    """Subscribe the actor to an event, or change their subscription; shows the next reminders it brings."""
+    now = core.clock()
+    requested = parse_tags(tags)
+    frequency = parse_frequency(custom_frequency)
+    offsets_given = custom_time_delta_seconds is not None and custom_time_delta_seconds != ""
+    offsets = parse_offsets(custom_time_delta_seconds) if offsets_given and custom_time_delta_seconds else ()
+    async with core.sessions.begin() as session:
+        user = await user_for(session, actor)
+        event = await find_event(session, actor, ref)
+        if event.status != EventStatus.SCHEDULED or event.start_at <= now:
+            raise Conflict(f"'{event.name}' has already started or is {event.status}; subscriptions are closed.")
+        chosen = _choose_tags(requested, await available_tags(session, user))
+        if not offsets_given:
+            offsets = offsets_of(user.default_offsets) or offsets_of(event.default_offsets)
+        if not offsets and frequency is Frequency.NONE:
+            raise InvalidTime("Choose at least one reminder time (for example 1h) or a countdown frequency.")
+        query = select(EventParticipant).where(
+            EventParticipant.event_id == event.id, EventParticipant.user_id == user.id
+        )
+        participant = (await session.execute(query)).scalar_one_or_none()
+        previous = None
+        if participant is None:
+            participant = EventParticipant(event_id=event.id, user_id=user.id, joined_at=now)
+            session.add(participant)
+        else:
+            previous = (participant.tags, participant.custom_time_delta_seconds, participant.custom_frequency)
+        participant.tags = ",".join(chosen)
+        participant.custom_time_delta_seconds = ",".join(str(o) for o in offsets)
+        participant.custom_frequency = frequency.value
+        await session.flush()
+        participant_id = participant.id
+        upcoming = reminder_instants(
+            start=event.start_at,
+            tz=event.timezone,
+            offsets=offsets,
+            frequency=frequency,
+            after=max(now, participant.joined_at),
+            limit=NEXT_SHOWN,
+        )
+        view = SubscriptionView(
+            event_id=event.id,
+            event_code=event.code,
+            event_name=event.name,
+            tags=chosen,
+            custom_time_delta_seconds=offsets,
+            custom_frequency=frequency.value,
+            next_reminders=tuple(upcoming),
+        )
+
+    async def undo() -> None:
+        async with core.sessions.begin() as s:
+            row = await s.get(EventParticipant, participant_id)
+            if row is None:
+                return
+            if previous is None:
+                await s.delete(row)
+            else:
+                row.tags, row.custom_time_delta_seconds, row.custom_frequency = previous
+
+    await signal_change(core, view.event_id, "subscribed", undo)
+    return view
+
+
+async def unsubscribe(*, core: Core, actor: Actor, ref: str | int) -> str:
+    """Remove the actor's subscription; returns the event's name."""
+    async with core.sessions.begin() as session:
+        user = await user_for(session, actor)
+        event = await find_event(session, actor, ref)
+        query = select(EventParticipant).where(
+            EventParticipant.event_id == event.id, EventParticipant.user_id == user.id
+        )
+        participant = (await session.execute(query)).scalar_one_or_none()
+        if participant is None:
+            raise NotFound(f"You are not subscribed to '{event.name}'.")
+        saved = (
+            participant.tags,
+            participant.custom_time_delta_seconds,
+            participant.custom_frequency,
+            participant.joined_at,
+        )
+        await session.delete(participant)
+        event_id, name, active = event.id, event.name, event.status == EventStatus.SCHEDULED
+
+    async def undo() -> None:
+        async with core.sessions.begin() as s:
+            tags, deltas, frequency, joined_at = saved
+            s.add(
+                EventParticipant(
+                    event_id=event_id,
+                    user_id=user.id,
+                    tags=tags,
+                    custom_time_delta_seconds=deltas,
+                    custom_frequency=frequency,
+                    joined_at=joined_at,
+                )
+            )
+
+    if active:
+        await signal_change(core, event_id, "unsubscribed", undo)
+    return name

@@ -1,0 +1,67 @@
+"""Users: platform identities and their own settings."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import InvalidInput
+from core.models import User
+from core.service.context import Core
+from core.timeparse import zone
+from core.views import Actor, UserView
+
+CHAT_PLATFORMS = frozenset({"discord", "slack", "console"})
+MAX_ID = 64
+
+
+def check_actor(actor: Actor) -> None:
+    """Refuse identities the data model cannot hold."""
+    for what, value in (("platform", actor.platform), ("tenant", actor.tenant), ("user id", actor.user_id)):
+        if not value or len(value) > MAX_ID or not value.isprintable():
+            raise InvalidInput(f"The {what} must be 1 to {MAX_ID} printable characters.")
+
+
+async def user_for(session: AsyncSession, actor: Actor) -> User:
+    """The actor's user row, created on first use."""
+    check_actor(actor)
+    query = select(User).where(
+        User.platform == actor.platform, User.tenant == actor.tenant, User.platform_user_id == actor.user_id
+    )
+    user = (await session.execute(query)).scalar_one_or_none()
+    if user is not None:
+        if actor.display_name and user.display_name != actor.display_name[:100]:
+            user.display_name = actor.display_name[:100]
+        return user
+    user = User(
+        platform=actor.platform,
+        tenant=actor.tenant,
+        platform_user_id=actor.user_id,
+        display_name=actor.display_name[:100],
+    )
+    try:
+        async with session.begin_nested():
+            session.add(user)
+    except IntegrityError:  # created concurrently by another request
+        user = (await session.execute(query)).scalar_one()
+    return user
+
+
+def _view(user: User) -> UserView:
+    return UserView(platform=user.platform, tenant=user.tenant, user_id=user.platform_user_id, timezone=user.timezone)
+
+
+async def set_timezone(*, core: Core, actor: Actor, timezone: str) -> UserView:
+    """Set the zone in which the actor's times are read and shown."""
+    name = zone(timezone.strip()).key
+    async with core.sessions.begin() as session:
+        user = await user_for(session, actor)
+        user.timezone = name
+        return _view(user)
+
+
+async def show_user(*, core: Core, actor: Actor) -> UserView:
+    """The actor's own settings."""
+    async with core.sessions.begin() as session:
+        return _view(await user_for(session, actor))

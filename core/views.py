@@ -1,0 +1,97 @@
+"""Neutral results the core returns; every front end renders them for its own platform."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: a platform identity inside one tenant (a guild, a workspace, `local`, `api`)."""
+
+    platform: str
+    tenant: str
+    user_id: str
+    display_name: str = ""
+    is_admin: bool = False
+
+
+@dataclass(frozen=True)
+class EventView:
+    """An event as its tenant sees it."""
+
+    id: int
+    code: str
+    name: str
+    start_at: datetime
+    end_at: datetime
+    timezone: str
+    status: str
+    organizer: str
+    default_offsets: tuple[int, ...]
+    description: str
+    location: str
+    link: str
+    channel: str | None
+    subscriber_count: int
+
+
+@dataclass(frozen=True)
+class SubscriptionView:
+    """A member's subscription and the reminders it will bring."""
+
+    event_id: int
+    event_code: str
+    event_name: str
+    tags: tuple[str, ...]
+    custom_time_delta_seconds: tuple[int, ...]
+    custom_frequency: str
+    next_reminders: tuple[datetime, ...]
+
+
+@dataclass(frozen=True)
+class IntegrationView:
+    """A registered destination, with its URL masked."""
+
+    id: int
+    label: str
+    url: str
+    tags: tuple[str, ...]
+    last_success_at: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class IntegrationTestResult:
+    """What happened when a test notification was sent to one destination."""
+
+    integration: IntegrationView
+    delivered: bool
+    error: str | None
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    """One entry of an event's delivery log."""
+
+    id: int
+    kind: str
+    due_at: datetime
+    recipient: str
+    destination: str
+    status: str
+    late: bool
+    attempts: int
+    error: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class UserView:
+    """A user's own settings."""
+
+    platform: str
+    tenant: str
+    user_id: str
+    timezone: str

@@ -1,0 +1,343 @@
+"""Activities of the event workflow: plan from the database, deliver through Apprise, keep the log."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from core import notices
+from core.delivery import Sender, console_url
+from core.models import (
+    DeliveryStatus,
+    Event,
+    EventParticipant,
+    EventStatus,
+    Integration,
+    NotificationLog,
+    User,
+    utcnow,
+)
+from core.reminders import reminder_instants
+from core.secrets import SecretBox
+from core.service.events import offsets_of
+from core.tags import DM_TAG, split_stored
+from core.timeparse import Frequency
+from workflows.messages import (
+    BATCH_SIZE,
+    LATE_AFTER,
+    MAX_SEND_ATTEMPTS,
+    CompleteInput,
+    Plan,
+    PlanInput,
+    SendInput,
+    SendResult,
+)
+
+UPCOMING_LIMIT = 20
+FINAL = frozenset({DeliveryStatus.SENT, DeliveryStatus.SKIPPED, DeliveryStatus.FAILED})
+
+
+@dataclass(frozen=True)
+class Target:
+    """One destination of one recipient for one reminder."""
+
+    key: str
+    user_id: int | None
+    integration_id: int | None
+    label: str
+    url: str | None
+    error: str | None = None
+
+
+def _key(kind: str, event_id: int, due: datetime, who: int | None, destination: str) -> str:
+    raw = f"{kind}|{event_id}|{due.isoformat()}|{who if who is not None else 'channel'}|{destination}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _due_in(due: datetime, *, start: datetime, tz: str, offsets: str, frequency: str, floor: datetime) -> bool:
+    if due <= floor:
+        return False
+    nxt = reminder_instants(
+        start=start,
+        tz=tz,
+        offsets=offsets_of(offsets),
+        frequency=Frequency(frequency),
+        after=due - timedelta(microseconds=1),
+        limit=1,
+    )
+    return bool(nxt) and nxt[0] == due
+
+
+def dm_url(user: User) -> str | None:
+    """The bot's own direct-message destination for a chat user, where the platform has one here."""
+    if user.platform == "console":
+        return console_url(user.platform_user_id)
+    return None
+
+
+class ReminderActivities:
+    """The activities, built with the database sessions, the secret box and the sender they need."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        secrets: SecretBox,
+        sender: Sender,
+        late_after: timedelta = LATE_AFTER,
+    ) -> None:
+        self._sessions = sessions
+        self._late_after = late_after
+        self._secrets = secrets
+        self._sender = sender
+
+    @activity.defn(name="plan_reminders")
+    async def plan_reminders(self, inp: PlanInput) -> Plan:
+        """The event's status and its next reminder instants after `inp.after`."""
+        async with self._sessions() as session:
+            event = await session.get(Event, inp.event_id)
+            if event is None:
+                return Plan(status="missing")
+            floor = max(event.schedule_changed_at, inp.after) if inp.after else event.schedule_changed_at
+            instants: set[datetime] = set()
+            if event.channel_url_encrypted:
+                instants.update(self._instants(event, event.default_offsets, "none", floor))
+            groups = await session.execute(
+                select(
+                    EventParticipant.custom_time_delta_seconds,
+                    EventParticipant.custom_frequency,
+                    func.min(EventParticipant.joined_at),
+                )
+                .where(EventParticipant.event_id == event.id)
+                .group_by(EventParticipant.custom_time_delta_seconds, EventParticipant.custom_frequency)
+            )
+            for offsets, frequency, joined in groups:
+                joined_at = joined if joined.tzinfo else joined.replace(tzinfo=event.start_at.tzinfo)
+                instants.update(self._instants(event, offsets, frequency, max(floor, joined_at)))
+            upcoming = sorted(instants)[:UPCOMING_LIMIT]
+            return Plan(status=event.status, start_at=event.start_at, end_at=event.end_at, upcoming=upcoming)
+
+    @staticmethod
+    def _instants(event: Event, offsets: str, frequency: str, after: datetime) -> list[datetime]:
+        return reminder_instants(
+            start=event.start_at,
+            tz=event.timezone,
+            offsets=offsets_of(offsets),
+            frequency=Frequency(frequency),
+            after=after,
+            limit=UPCOMING_LIMIT,
+        )
+
+    @activity.defn(name="send_notifications")
+    async def send_notifications(self, inp: SendInput) -> SendResult:
+        """Deliver one batch of a reminder; only destinations without a final log entry are sent to.
+
+        The database is touched in two short transactions, before and after sending, so no lock is held
+        while waiting for the due instant or for a slow notification service.
+        """
+        cancelling = inp.kind == "cancellation"
+        async with self._sessions.begin() as session:
+            event = await session.get(Event, inp.event_id)
+            if event is None or event.status != (EventStatus.CANCELLED if cancelling else EventStatus.SCHEDULED):
+                return SendResult()
+            targets, next_id = await self._targets(session, event, inp)
+            skip = not cancelling and inp.fired_at >= event.start_at
+            late = not cancelling and inp.fired_at - inp.due > self._late_after
+            if cancelling:
+                title, body = notices.cancellation(name=event.name, start=event.start_at, tz=event.timezone)
+            else:
+                title, body = notices.reminder(
+                    name=event.name,
+                    start=event.start_at,
+                    tz=event.timezone,
+                    due=inp.due,
+                    location=event.details.location,
+                    link=event.details.link,
+                    late=late,
+                )
+            rows = await self._log_rows(session, event, inp, targets, late)
+            pending = [t for t in targets if rows[t.key].status not in FINAL]
+            row_ids = {t.key: rows[t.key].id for t in pending}
+
+        errors: dict[str, str | None] = {t.key: t.error for t in pending}
+        sendable = [t for t in pending if t.error is None and t.url is not None and not skip]
+        if sendable and inp.wait_seconds > 0:
+            await asyncio.sleep(inp.wait_seconds)
+        outcomes = await asyncio.gather(*(self._sender.send(t.url or "", title=title, body=body) for t in sendable))
+        errors.update((t.key, o.error) for t, o in zip(sendable, outcomes, strict=True))
+
+        final_attempt = activity.info().attempt >= MAX_SEND_ATTEMPTS
+        result = {"sent": 0, "failed": 0, "skipped": 0, "retrying": 0}
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            for target in pending:
+                row = await session.get(NotificationLog, row_ids[target.key])
+                if row is None:
+                    continue
+                error = errors[target.key]
+                if skip:
+                    row.status, row.error = DeliveryStatus.SKIPPED, "the event had started before this reminder ran"
+                    result["skipped"] += 1
+                    continue
+                row.attempts += 1
+                if error is None:
+                    row.status, row.error = DeliveryStatus.SENT, None
+                    result["sent"] += 1
+                elif target.error is not None or final_attempt:
+                    row.status, row.error = DeliveryStatus.FAILED, error[:500]
+                    result["failed"] += 1
+                else:
+                    row.error = error[:500]
+                    result["retrying"] += 1
+                await self._note_integration(session, target, error, now)
+        if result["retrying"]:
+            raise ApplicationError(f"{result['retrying']} destination(s) failed; retrying only those")
+        return SendResult(
+            sent=result["sent"], failed=result["failed"], skipped=result["skipped"], next_participant_id=next_id
+        )
+
+    @staticmethod
+    async def _note_integration(session: AsyncSession, target: Target, error: str | None, now: datetime) -> None:
+        if target.integration_id is None:
+            return
+        integration = await session.get(Integration, target.integration_id)
+        if integration is None:
+            return
+        if error is None:
+            integration.last_success_at = now
+        else:
+            integration.last_error, integration.last_error_at = error[:500], now
+
+    async def _targets(self, session: AsyncSession, event: Event, inp: SendInput) -> tuple[list[Target], int | None]:
+        cancelling = inp.kind == "cancellation"
+        targets: list[Target] = []
+        if (
+            inp.after_participant_id == 0
+            and event.channel_url_encrypted
+            and (
+                cancelling
+                or _due_in(
+                    inp.due,
+                    start=event.start_at,
+                    tz=event.timezone,
+                    offsets=event.default_offsets,
+                    frequency="none",
+                    floor=event.schedule_changed_at,
+                )
+            )
+        ):
+            targets.append(
+                Target(
+                    key=_key(inp.kind, event.id, inp.due, None, "channel"),
+                    user_id=None,
+                    integration_id=None,
+                    label=f"channel {event.channel_label}",
+                    url=self._secrets.decrypt(event.channel_url_encrypted),
+                )
+            )
+        page = (
+            (
+                await session.execute(
+                    select(EventParticipant)
+                    .where(EventParticipant.event_id == event.id, EventParticipant.id > inp.after_participant_id)
+                    .order_by(EventParticipant.id)
+                    .limit(BATCH_SIZE)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        next_id = page[-1].id if len(page) == BATCH_SIZE else None
+        due_now = [
+            p
+            for p in page
+            if cancelling
+            or _due_in(
+                inp.due,
+                start=event.start_at,
+                tz=event.timezone,
+                offsets=p.custom_time_delta_seconds,
+                frequency=p.custom_frequency,
+                floor=max(p.joined_at, event.schedule_changed_at),
+            )
+        ]
+        integrations: dict[int, list[Integration]] = {}
+        if due_now:
+            rows = await session.execute(
+                select(Integration).where(Integration.user_id.in_({p.user_id for p in due_now}))
+            )
+            for row in rows.scalars():
+                integrations.setdefault(row.user_id, []).append(row)
+        for p in due_now:
+            tags = set(split_stored(p.tags))
+            if DM_TAG in tags:
+                url = dm_url(p.user)
+                targets.append(
+                    Target(
+                        key=_key(inp.kind, event.id, inp.due, p.user_id, DM_TAG),
+                        user_id=p.user_id,
+                        integration_id=None,
+                        label="direct message",
+                        url=url,
+                        error=None if url else f"direct messages on {p.user.platform} are not available",
+                    )
+                )
+            for integration in integrations.get(p.user_id, []):
+                if tags & set(split_stored(integration.tags)):
+                    targets.append(
+                        Target(
+                            key=_key(inp.kind, event.id, inp.due, p.user_id, integration.url_fingerprint),
+                            user_id=p.user_id,
+                            integration_id=integration.id,
+                            label=f"{integration.label} {integration.masked_url}",
+                            url=self._secrets.decrypt(integration.url_encrypted),
+                        )
+                    )
+        return targets, next_id
+
+    @staticmethod
+    async def _log_rows(
+        session: AsyncSession, event: Event, inp: SendInput, targets: list[Target], late: bool
+    ) -> dict[str, NotificationLog]:
+        keys = [t.key for t in targets]
+        rows: dict[str, NotificationLog] = {}
+        if keys:
+            found = await session.execute(select(NotificationLog).where(NotificationLog.idempotency_key.in_(keys)))
+            rows = {r.idempotency_key: r for r in found.scalars()}
+        for t in targets:
+            if t.key not in rows:
+                row = NotificationLog(
+                    idempotency_key=t.key,
+                    event_id=event.id,
+                    user_id=t.user_id,
+                    integration_id=t.integration_id,
+                    destination=t.label[:300],
+                    kind=inp.kind,
+                    due_at=inp.due,
+                    status=DeliveryStatus.PENDING,
+                    late=late,
+                    attempts=0,
+                )
+                session.add(row)
+                rows[t.key] = row
+        await session.flush()
+        return rows
+
+    @activity.defn(name="complete_event")
+    async def complete_event(self, inp: CompleteInput) -> None:
+        """Mark the event completed (it has ended)."""
+        async with self._sessions.begin() as session:
+            event = await session.get(Event, inp.event_id)
+            if event is not None and event.status == EventStatus.SCHEDULED:
+                event.status = EventStatus.COMPLETED
+
+    def all(self) -> list[object]:
+        """Every activity, for the worker."""
+        return [self.plan_reminders, self.send_notifications, self.complete_event]

@@ -1,0 +1,20 @@
+"""The worker: runs EventWorkflow and its activities on the task queue."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from workflows.activities import ReminderActivities
+from workflows.event_workflow import EventWorkflow
+
+
+def build_worker(client: Client, *, task_queue: str, activities: ReminderActivities) -> Worker:
+    """A worker for the event workflow; any number of them may share a task queue."""
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[EventWorkflow],
+        activities=activities.all(),
+        max_concurrent_activities=200,
+    )
