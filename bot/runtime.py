@@ -41,15 +41,15 @@ class Runtime:
     core: Core
     dev_server: DevServer | None
 
-    def worker(self) -> Worker:
-        """A worker for this process, sharing the core's database and sender."""
+    def worker(self, client: Client | None = None) -> Worker:
+        """A worker sharing the core's database and sender (on its own client if given)."""
         activities = ReminderActivities(
             sessions=self.core.sessions,
             secrets=self.core.secrets,
             sender=self.core.sender,
             late_after=timedelta(seconds=self.settings.late_after_seconds),
         )
-        return build_worker(self.client, task_queue=self.settings.temporal_task_queue, activities=activities)
+        return build_worker(client or self.client, task_queue=self.settings.temporal_task_queue, activities=activities)
 
 
 async def _temporal(settings: Settings, stack: AsyncExitStack, *, embed: bool) -> tuple[Client, DevServer | None]:

@@ -10,7 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from bot.runtime import Runtime, open_runtime
 from tests.conftest import SkewClock, make_settings
@@ -23,11 +25,27 @@ class Skipping:
     env: WorkflowEnvironment
     clock: SkewClock
     rt: Runtime
+    _worker: Worker | None = None
+    _running: asyncio.Task[None] | None = None
 
     async def advance(self, delta: timedelta) -> None:
         """Let `delta` of workflow time pass (timers fire, activities run)."""
         await self.env.sleep(delta)
         self.clock.offset += delta
+
+    async def resume_worker(self) -> None:
+        """Start a worker (as a restarted worker process would)."""
+        # A fresh connection, as a restarted worker process would have (one worker per queue per client).
+        client = await Client.connect(self.env.client.service_client.config.target_host)
+        self._worker = self.rt.worker(client)
+        self._running = asyncio.create_task(self._worker.run())
+
+    async def pause_worker(self) -> None:
+        """Stop the worker: from now on nothing runs the workflows or activities."""
+        if self._worker is not None and self._running is not None:
+            await self._worker.shutdown()
+            await self._running
+            self._worker = self._running = None
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
