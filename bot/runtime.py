@@ -26,7 +26,6 @@ from workflows.worker import build_worker
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TEMPORAL_PORT = 7233
 # temporalio can abort at interpreter exit if a call is still settling (sdk-python issue 300).
 EXIT_PAUSE = 0.1
 
@@ -56,7 +55,7 @@ async def _temporal(settings: Settings, stack: AsyncExitStack, *, embed: bool) -
     server = None
     address = settings.temporal_address
     if not address and embed:
-        port = DEFAULT_TEMPORAL_PORT if not port_open("127.0.0.1", DEFAULT_TEMPORAL_PORT) else None
+        port = settings.temporal_port if not port_open("127.0.0.1", settings.temporal_port) else None
         ui_port = settings.temporal_ui_port if not port_open("127.0.0.1", settings.temporal_ui_port) else None
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         server = await DevServer.start(
@@ -68,7 +67,7 @@ async def _temporal(settings: Settings, stack: AsyncExitStack, *, embed: bool) -
         stack.callback(server.stop)
         address = server.address
     client = await Client.connect(
-        address or f"127.0.0.1:{DEFAULT_TEMPORAL_PORT}", namespace=settings.temporal_namespace
+        address or f"127.0.0.1:{settings.temporal_port}", namespace=settings.temporal_namespace
     )
     return client, server
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -25,6 +26,7 @@ class Settings(BaseSettings):
     temporal_address: str | None = Field(default=None, validation_alias="TEMPORAL_ADDRESS")
     temporal_namespace: str = Field(default="default", validation_alias="TEMPORAL_NAMESPACE")
     temporal_task_queue: str = Field(default="soonish-reminders", validation_alias="TEMPORAL_TASK_QUEUE")
+    temporal_port: int = Field(default=7233, ge=0, le=65535, validation_alias="TEMPORAL_PORT")
     temporal_ui_port: int = Field(default=8233, validation_alias="TEMPORAL_UI_PORT")
     secret_key: SecretStr | None = Field(default=None, validation_alias="SOONISH_SECRET_KEY")
     api_host: str = Field(default="127.0.0.1", validation_alias="SOONISH_API_HOST")
@@ -62,7 +64,11 @@ class Settings(BaseSettings):
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         key = Fernet.generate_key()
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process of this installation wrote it first
+            time.sleep(0.1)
+            return path.read_bytes().strip()
         with os.fdopen(fd, "wb") as fh:
             fh.write(key)
         return key

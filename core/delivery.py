@@ -11,11 +11,11 @@ from typing import Any
 import apprise
 from apprise.decorators import notify
 
-from core.urlguard import apprise_asset, guard_url
+from core.urlguard import apprise_asset, apprise_quietly, guard_url
 
 log = logging.getLogger(__name__)
 
-CONSOLE_SCHEME = "soonish-console"
+CONSOLE_SCHEME = "soonishconsole"
 INTERNAL_SCHEMES = frozenset({CONSOLE_SCHEME})
 
 ConsoleListener = Callable[[str, str, str], None]
@@ -23,7 +23,7 @@ _console_listeners: list[ConsoleListener] = []
 
 
 def add_console_listener(listener: ConsoleListener) -> None:
-    """Receive messages sent to `soonish-console://USER` destinations in this process: (user, title, body)."""
+    """Receive messages sent to `soonishconsole://USER` destinations in this process: (user, title, body)."""
     _console_listeners.append(listener)
 
 
@@ -77,7 +77,9 @@ class Sender:
     @staticmethod
     def _notify(url: str, title: str, body: str) -> Outcome:
         sink = apprise.Apprise(asset=apprise_asset())
-        if not sink.add(url):
+        with apprise_quietly():
+            added = sink.add(url)
+        if not added:
             return Outcome(False, "the destination URL is not one Apprise can use")
         try:
             ok = bool(sink.notify(title=title, body=body))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import ipaddress
 import logging
 import re
 import socket
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from urllib.parse import unquote
 
 import apprise
@@ -186,14 +187,22 @@ def _check_params(query: str) -> None:
             )
 
 
-def _instantiate(url: str) -> object | None:
+@contextlib.contextmanager
+def apprise_quietly() -> Iterator[None]:
+    """Drop Apprise's log records inside this block (they may quote a URL that did not parse)."""
     token = _parsing.set(True)
     try:
-        plugin: object | None = apprise.Apprise.instantiate(url, asset=apprise_asset(), suppress_exceptions=True)
-    except Exception:  # a plugin that trips over odd input means "not a valid URL", not a crash
-        plugin = None
+        yield
     finally:
         _parsing.reset(token)
+
+
+def _instantiate(url: str) -> object | None:
+    with apprise_quietly():
+        try:
+            plugin: object | None = apprise.Apprise.instantiate(url, asset=apprise_asset(), suppress_exceptions=True)
+        except Exception:  # a plugin that trips over odd input means "not a valid URL", not a crash
+            plugin = None
     return plugin
 
 

@@ -44,6 +44,8 @@ class EventDraft:
     link: str = ""
     default_offsets: str | Sequence[int] | None = None
     channel_url: str | None = None
+    # True only when a chat front end supplies its own channel destination (not a user-typed URL).
+    channel_trusted: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,11 +146,16 @@ async def find_event(session: AsyncSession, actor: Actor, ref: str | int) -> Eve
     else:
         found = (await session.execute(base.where(Event.code == text.upper()))).scalar_one_or_none()
         if found is None:
-            named = base.where(func.lower(Event.name) == text.lower(), Event.status == EventStatus.SCHEDULED)
-            matches = (await session.execute(named.limit(2))).scalars().all()
-            if len(matches) > 1:
+            # A name means the upcoming event of that name; failing that, the latest one that had it.
+            named = base.where(func.lower(Event.name) == text.lower())
+            live = (await session.execute(named.where(Event.status == EventStatus.SCHEDULED).limit(2))).scalars().all()
+            if len(live) > 1:
                 raise InvalidInput(f"Several events are called '{text[:100]}'; use the event's code instead.")
-            found = matches[0] if matches else None
+            found = (
+                live[0]
+                if live
+                else (await session.execute(named.order_by(Event.start_at.desc()).limit(1))).scalar_one_or_none()
+            )
     if found is None:
         raise NotFound(f"No event '{text[:100]}' here.")
     return found
@@ -175,7 +182,9 @@ async def create_event(*, core: Core, actor: Actor, draft: EventDraft) -> EventV
     location = _text("location", draft.location)
     link = _text("link", draft.link)
     channel_url = None
-    if draft.channel_url:
+    if draft.channel_url and draft.channel_trusted:
+        channel_url = draft.channel_url
+    elif draft.channel_url:
         channel_url = await guard_url(draft.channel_url, allow_private=core.allow_private_urls, resolve=core.resolve)
     async with core.sessions.begin() as session:
         organizer = await user_for(session, actor)

@@ -1,0 +1,157 @@
+"""The `soonish` command: `up` runs everything on one machine; the others run one process each."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+
+from bot.api.app import build_api
+from bot.api.server import make_server
+from bot.console import local_user, run_console
+from bot.runtime import Runtime, open_runtime
+from core.config import Settings
+from core.errors import SoonishError
+from core.service import create_api_key
+
+log = logging.getLogger("soonish")
+
+
+def _describe_database(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"SQLite file {parsed.database}"
+    return f"{parsed.get_backend_name()} at {parsed.render_as_string(hide_password=True)}"
+
+
+async def _until_stopped(tasks: Sequence[asyncio.Task[None]]) -> None:
+    """Wait for Ctrl-C, SIGTERM, or any of `tasks` to finish (such as the console reaching end of input)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    waiter = asyncio.create_task(stop.wait())
+    try:
+        done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not waiter and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        waiter.cancel()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+async def _serve(settings: Settings, *, embed: bool, worker: bool, api: bool, console: bool) -> None:
+    async with open_runtime(settings, embed_temporal=embed) as rt:
+        tasks: list[asyncio.Task[None]] = []
+        server = console_task = None
+        async with contextlib.AsyncExitStack() as stack:
+            if worker:
+                await stack.enter_async_context(rt.worker())
+            if api:
+                server = make_server(build_api(rt.core), host=settings.api_host, port=settings.api_port)
+                tasks.append(asyncio.create_task(server.serve()))
+            _announce(rt, worker=worker, api=api, console=console)
+            if console:
+                console_task = asyncio.create_task(run_console(rt.core, user=local_user()))
+                tasks.append(console_task)
+            try:
+                await _until_stopped(tasks)
+            finally:
+                print("Stopping…", flush=True)
+                if server is not None:
+                    server.should_exit = True
+                if console_task is not None:
+                    console_task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _announce(rt: Runtime, *, worker: bool, api: bool, console: bool) -> None:
+    s = rt.settings
+    lines = ["Soonish is running:"]
+    if rt.dev_server is not None:
+        lines.append(f"  Temporal     {rt.dev_server.address} (embedded dev server, state in {s.data_dir}/temporal.db)")
+        if rt.dev_server.ui_url:
+            lines.append(f"  Temporal UI  {rt.dev_server.ui_url}")
+    else:
+        lines.append(
+            f"  Temporal     {s.temporal_address or f'127.0.0.1:{s.temporal_port}'} (namespace {s.temporal_namespace})"
+        )
+    lines.append(f"  Database     {_describe_database(s.resolved_database_url)}")
+    if worker:
+        lines.append(f"  Worker       task queue {s.temporal_task_queue}")
+    if api:
+        lines.append(f"  HTTP API     http://{s.api_host}:{s.api_port} (OpenAPI docs at /docs)")
+    if console:
+        lines.append("  Console      type /help below")
+    lines.append("Press Ctrl-C to stop.")
+    print("\n".join(lines), flush=True)
+
+
+async def _api_key(settings: Settings, name: str) -> None:
+    async with open_runtime(settings) as rt:
+        key = await create_api_key(core=rt.core, name=name)
+    print(f"API key for '{name}' (shown once, store it now):\n{key}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="soonish", description="Event reminders for Discord and Slack communities.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    up = commands.add_parser("up", help="run everything on this machine (embedded Temporal unless TEMPORAL_ADDRESS)")
+    up.add_argument("--no-console", action="store_true", help="do not read commands from the terminal")
+    commands.add_parser("worker", help="run a worker (any number may share the task queue)")
+    commands.add_parser("api", help="serve the HTTP API")
+    commands.add_parser("console", help="type commands as the local user (with an in-process worker)")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    keys = commands.add_parser("api-key", help="manage HTTP API keys")
+    key_commands = keys.add_subparsers(dest="key_command", required=True, metavar="ACTION")
+    create = key_commands.add_parser("create", help="create a key; it is printed once and only its hash is stored")
+    create.add_argument("--name", required=True, help="the API user this key identifies")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `soonish` command."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apprise").setLevel(logging.WARNING)
+    try:
+        match args.command:
+            case "up":
+                console = sys.stdin.isatty() and not args.no_console
+                asyncio.run(_serve(settings, embed=True, worker=True, api=True, console=console))
+            case "console":
+                asyncio.run(_serve(settings, embed=True, worker=True, api=False, console=True))
+            case "worker":
+                asyncio.run(_serve(settings, embed=False, worker=True, api=False, console=False))
+            case "api":
+                asyncio.run(_serve(settings, embed=False, worker=False, api=True, console=False))
+            case "migrate":
+                asyncio.run(_migrate(settings))
+            case "api-key":
+                asyncio.run(_api_key(settings, args.name))
+    except SoonishError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+async def _migrate(settings: Settings) -> None:
+    async with open_runtime(settings):
+        pass
+    print(f"Database is up to date: {_describe_database(settings.resolved_database_url)}")

@@ -1,0 +1,132 @@
+"""Runs a parsed command against the core and renders its result; the one error handler of the text front ends."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot import render
+from bot.grammar import Command, help_text, parse
+from core import service
+from core.errors import SoonishError
+from core.service import Core, EventDraft, EventPatch
+from core.views import Actor
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "Sorry, something went wrong on our side. Nothing was changed; please try again."
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a front end shows: the text, and whether only the asking user may see it."""
+
+    text: str
+    private: bool = False
+
+
+def _draft(cmd: Command, channel_url: str | None) -> EventDraft:
+    return EventDraft(
+        name=cmd.option("name") or "",
+        start=cmd.option("start") or "",
+        end=cmd.option("end"),
+        timezone=cmd.option("timezone"),
+        description=cmd.option("description") or "",
+        location=cmd.option("location") or "",
+        link=cmd.option("link") or "",
+        default_offsets=cmd.option("remind"),
+        channel_url=channel_url,
+        channel_trusted=channel_url is not None,
+    )
+
+
+def _patch(cmd: Command) -> EventPatch:
+    return EventPatch(
+        name=cmd.option("name"),
+        start=cmd.option("start"),
+        end=cmd.option("end"),
+        timezone=cmd.option("timezone"),
+        description=cmd.option("description"),
+        location=cmd.option("location"),
+        link=cmd.option("link"),
+        default_offsets=cmd.option("remind"),
+    )
+
+
+async def execute(cmd: Command, *, core: Core, actor: Actor, channel_url: str | None = None) -> Reply:
+    """Run one command. Business errors come back as private replies; anything else is logged and apologised for."""
+    try:
+        return await _run(cmd, core=core, actor=actor, channel_url=channel_url)
+    except SoonishError as exc:
+        return Reply(exc.message, private=True)
+    except Exception:
+        log.exception("command /%s failed", cmd.spec.words)
+        return Reply(APOLOGY, private=True)
+
+
+async def execute_line(line: str, *, core: Core, actor: Actor, channel_url: str | None = None) -> Reply:
+    """Parse and run one typed command line."""
+    try:
+        cmd = parse(line)
+    except SoonishError as exc:
+        return Reply(exc.message, private=True)
+    return await execute(cmd, core=core, actor=actor, channel_url=channel_url)
+
+
+async def _run(cmd: Command, *, core: Core, actor: Actor, channel_url: str | None) -> Reply:
+    words, arg = cmd.spec.words, cmd.argument
+    if words == "help":
+        return Reply(help_text(arg), private=True)
+    me = await service.show_user(core=core, actor=actor)
+    when = render.local_time(me.timezone)
+    match words:
+        case "event create":
+            view = await service.create_event(core=core, actor=actor, draft=_draft(cmd, channel_url))
+            return Reply("Event created.\n" + render.event(view, when) + f"\nSubscribe with /subscribe {view.code}")
+        case "event update":
+            view = await service.update_event(core=core, actor=actor, ref=arg, patch=_patch(cmd))
+            return Reply("Event updated.\n" + render.event(view, when))
+        case "event cancel":
+            view = await service.cancel_event(core=core, actor=actor, ref=arg)
+            return Reply(f"{view.name} is cancelled; its {view.subscriber_count} subscriber(s) are being told.")
+        case "event list":
+            if arg and arg.lower() != "all":
+                return Reply("Use /event list or /event list all.", private=True)
+            views = await service.list_events(core=core, actor=actor, include_past=arg.lower() == "all")
+            return Reply(render.events(views, when), private=True)
+        case "event info":
+            return Reply(render.event(await service.show_event(core=core, actor=actor, ref=arg), when), private=True)
+        case "event log":
+            rows = await service.event_deliveries(core=core, actor=actor, ref=arg)
+            return Reply(render.deliveries(rows, when), private=True)
+        case "subscribe":
+            sub = await service.subscribe(
+                core=core,
+                actor=actor,
+                ref=arg,
+                tags=cmd.option("tags"),
+                custom_time_delta_seconds=cmd.option("remind"),
+                custom_frequency=cmd.option("every"),
+            )
+            return Reply(render.subscription(sub, when), private=True)
+        case "unsubscribe":
+            name = await service.unsubscribe(core=core, actor=actor, ref=arg)
+            return Reply(f"Unsubscribed from {name}.", private=True)
+        case "integration add":
+            added = await service.add_integration(
+                core=core, actor=actor, url=arg, tags=cmd.option("tags"), label=cmd.option("label")
+            )
+            return Reply("Destination added: " + render.integration(added), private=True)
+        case "integration list":
+            return Reply(render.integrations(await service.list_integrations(core=core, actor=actor)), private=True)
+        case "integration remove":
+            removed = await service.remove_integration(core=core, actor=actor, ref=arg)
+            return Reply(f"Removed {removed.label}.", private=True)
+        case "integration test":
+            result = await service.test_integration(core=core, actor=actor, ref=arg)
+            return Reply(render.test_result(result), private=True)
+        case "timezone set":
+            return Reply(render.user(await service.set_timezone(core=core, actor=actor, timezone=arg)), private=True)
+        case "timezone show":
+            return Reply(render.user(me), private=True)
+    raise AssertionError(f"no handler for /{words}")

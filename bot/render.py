@@ -1,0 +1,97 @@
+"""Plain-text rendering of the core's results; each platform supplies how it writes an instant."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from core.timeparse import format_offsets, zone
+from core.views import DeliveryView, EventView, IntegrationTestResult, IntegrationView, SubscriptionView, UserView
+
+TimeFormat = Callable[[datetime], str]
+
+
+def local_time(tz: str) -> TimeFormat:
+    """Instants written in one zone: `Fri 04 Dec 2026, 20:00 Europe/Berlin`."""
+    zi = zone(tz)
+    return lambda when: f"{when.astimezone(zi):%a %d %b %Y, %H:%M} {tz}"
+
+
+def event(view: EventView, when: TimeFormat) -> str:
+    """An event's full details."""
+    lines = [f"{view.name} [{view.code}] (id {view.id}, {view.status})", f"  Starts: {when(view.start_at)}"]
+    if view.end_at != view.start_at:
+        lines.append(f"  Ends:   {when(view.end_at)}")
+    lines.append(f"  Organizer: {view.organizer} · {view.subscriber_count} subscribed")
+    lines.append(f"  Reminders: {format_offsets(view.default_offsets) or 'none'} before (channel and default)")
+    for label, value in (("Where", view.location), ("Link", view.link), ("About", view.description)):
+        if value:
+            lines.append(f"  {label}: {value}")
+    if view.channel:
+        lines.append(f"  Channel: {view.channel}")
+    return "\n".join(lines)
+
+
+def event_line(view: EventView, when: TimeFormat) -> str:
+    """An event in a list."""
+    return f"[{view.code}] {view.name} · {when(view.start_at)} · {view.subscriber_count} subscribed"
+
+
+def events(views: Sequence[EventView], when: TimeFormat) -> str:
+    """A list of events."""
+    if not views:
+        return "No upcoming events. Create one with /event create."
+    return "\n".join(event_line(v, when) for v in views)
+
+
+def subscription(view: SubscriptionView, when: TimeFormat) -> str:
+    """A subscription and its next reminders."""
+    how = ", ".join(view.tags)
+    timing = format_offsets(view.custom_time_delta_seconds)
+    if view.custom_frequency != "none":
+        timing = f"{timing} + {view.custom_frequency} countdown" if timing else f"{view.custom_frequency} countdown"
+    lines = [f"Subscribed to {view.event_name} [{view.event_code}] via {how}; reminders: {timing}."]
+    if view.next_reminders:
+        lines.append("Next: " + "; ".join(when(t) for t in view.next_reminders))
+    else:
+        lines.append("No reminder is left before the start.")
+    return "\n".join(lines)
+
+
+def integration(view: IntegrationView) -> str:
+    """One destination, masked."""
+    line = f"#{view.id} {view.label}: {view.url} · tags {', '.join(view.tags)}"
+    if view.last_error:
+        line += f" · last error: {view.last_error}"
+    return line
+
+
+def integrations(views: Sequence[IntegrationView]) -> str:
+    """The user's destinations."""
+    if not views:
+        return "You have no destinations. Add one with /integration add URL tags:TAG."
+    return "\n".join(integration(v) for v in views)
+
+
+def test_result(result: IntegrationTestResult) -> str:
+    """How a test message went."""
+    if result.delivered:
+        return f"Test message delivered to {result.integration.label}."
+    return f"Test message to {result.integration.label} failed: {result.error}"
+
+
+def deliveries(views: Sequence[DeliveryView], when: TimeFormat) -> str:
+    """An event's delivery log."""
+    if not views:
+        return "Nothing delivered yet."
+    lines = []
+    for d in views:
+        flags = " (late)" if d.late else ""
+        error = f" · {d.error}" if d.error else ""
+        lines.append(f"{when(d.due_at)} {d.kind} → {d.recipient} via {d.destination}: {d.status}{flags}{error}")
+    return "\n".join(lines)
+
+
+def user(view: UserView) -> str:
+    """A user's settings."""
+    return f"Your time zone is {view.timezone}."
