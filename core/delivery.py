@@ -33,7 +33,7 @@ def remove_console_listener(listener: ConsoleListener) -> None:
         _console_listeners.remove(listener)
 
 
-@notify(on=CONSOLE_SCHEME, name="Soonish console")
+@notify(on=CONSOLE_SCHEME, name="Soonish console")  # type: ignore[untyped-decorator, no-untyped-call]
 def _to_console(body: str, title: str, notify_type: str, meta: dict[str, Any], *args: Any, **kwargs: Any) -> bool:
     if not _console_listeners:
         return False

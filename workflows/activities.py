@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -338,6 +340,6 @@ class ReminderActivities:
             if event is not None and event.status == EventStatus.SCHEDULED:
                 event.status = EventStatus.COMPLETED
 
-    def all(self) -> list[object]:
+    def all(self) -> list[Callable[..., Any]]:
         """Every activity, for the worker."""
         return [self.plan_reminders, self.send_notifications, self.complete_event]

@@ -103,10 +103,14 @@ async def remove_integration(*, core: Core, actor: Actor, ref: str | int) -> Int
 
 async def test_integration(*, core: Core, actor: Actor, ref: str | int) -> IntegrationTestResult:
     """Send a test message to one of the actor's destinations now, and record how it went."""
-    async with core.sessions.begin() as session:
+    async with core.sessions() as session:
         row = await _own(session, await user_for(session, actor), ref)
-        url = core.secrets.decrypt(row.url_encrypted)
-        outcome = await core.sender.send(url, title=TEST_TITLE, body=TEST_BODY)
+        row_id, url = row.id, core.secrets.decrypt(row.url_encrypted)
+    outcome = await core.sender.send(url, title=TEST_TITLE, body=TEST_BODY)
+    async with core.sessions.begin() as session:
+        row = await session.get(Integration, row_id)
+        if row is None:
+            raise NotFound("That destination was removed while it was being tested.")
         if outcome.delivered:
             row.last_success_at = utcnow()
             row.last_error = None

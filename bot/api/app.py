@@ -1,0 +1,289 @@
+"""The HTTP API: each endpoint parses its input, calls one core service function and renders the result."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Annotated, Any, cast
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.api import schemas
+from core import service
+from core.errors import SoonishError, Unauthenticated
+from core.service import Core
+from core.views import Actor
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+TOO_LARGE = f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB; send less."
+UNEXPECTED = "Something went wrong on our side; nothing was changed."
+NO_KEY = "Send your API key in an 'Authorization: Bearer <key>' header."
+MAX_REPORTED_ERRORS = 5
+
+_bearer = HTTPBearer(auto_error=False, description="A Soonish API key (it starts with snk_).")
+
+
+def _core(request: Request) -> Core:
+    return cast(Core, request.app.state.core)
+
+
+CoreDep = Annotated[Core, Depends(_core)]
+
+
+async def _actor(core: CoreDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
+    if credentials is None or not credentials.credentials:
+        raise Unauthenticated(NO_KEY)
+    return await service.authenticate_api_key(core=core, key=credentials.credentials)
+
+
+ActorDep = Annotated[Actor, Depends(_actor)]
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": schemas.Error, "description": description}
+    for status, description in (
+        (401, "No API key, or not a valid one."),
+        (403, "Only the event's organizer may do this."),
+        (404, "Not found in your tenant."),
+        (409, "Clashes with the current state."),
+        (413, "The request body is too large."),
+        (422, "The input is not valid; the message says what to fix."),
+        (500, "Something went wrong on our side."),
+        (503, "The reminder scheduler is unreachable; nothing was changed."),
+    )
+}
+
+router = APIRouter(responses=_ERRORS)
+
+
+@router.post("/events", status_code=201, tags=["events"])
+async def create_event(body: schemas.EventCreate, core: CoreDep, actor: ActorDep) -> schemas.Event:
+    """Create an event and start its reminders."""
+    return schemas.Event.of(await service.create_event(core=core, actor=actor, draft=body.draft()))
+
+
+@router.get("/events", tags=["events"])
+async def list_events(core: CoreDep, actor: ActorDep, include_past: bool = False) -> list[schemas.Event]:
+    """Upcoming events, soonest first; with include_past, also those that ended or were cancelled."""
+    events = await service.list_events(core=core, actor=actor, include_past=include_past)
+    return [schemas.Event.of(event) for event in events]
+
+
+@router.get("/events/{event_id}", tags=["events"])
+async def show_event(event_id: str, core: CoreDep, actor: ActorDep) -> schemas.Event:
+    """One event, by id or code."""
+    return schemas.Event.of(await service.show_event(core=core, actor=actor, ref=event_id))
+
+
+@router.post("/events/{event_id}/update", tags=["events"])
+async def update_event(event_id: str, body: schemas.EventUpdate, core: CoreDep, actor: ActorDep) -> schemas.Event:
+    """Change an event (organizer only); a new time moves every pending reminder."""
+    return schemas.Event.of(await service.update_event(core=core, actor=actor, ref=event_id, patch=body.patch()))
+
+
+@router.post("/events/{event_id}/cancel", tags=["events"])
+async def cancel_event(event_id: str, core: CoreDep, actor: ActorDep) -> schemas.Event:
+    """Cancel an event (organizer only): its reminders stop and its subscribers are told."""
+    return schemas.Event.of(await service.cancel_event(core=core, actor=actor, ref=event_id))
+
+
+@router.get("/events/{event_id}/deliveries", tags=["events"])
+async def event_deliveries(event_id: str, core: CoreDep, actor: ActorDep) -> list[schemas.Delivery]:
+    """The event's delivery log, newest first: all of it for the organizer, your own entries otherwise."""
+    rows = await service.event_deliveries(core=core, actor=actor, ref=event_id)
+    return [schemas.Delivery.of(row) for row in rows]
+
+
+@router.post("/events/{event_id}/subscribe", status_code=201, tags=["subscriptions"])
+async def subscribe(
+    event_id: str, core: CoreDep, actor: ActorDep, body: schemas.SubscriptionRequest | None = None
+) -> schemas.Subscription:
+    """Subscribe to an event, or change your subscription; answers with the next reminders."""
+    body = body or schemas.SubscriptionRequest()
+    view = await service.subscribe(
+        core=core,
+        actor=actor,
+        ref=event_id,
+        tags=body.tags,
+        custom_time_delta_seconds=body.custom_time_delta_seconds,
+        custom_frequency=body.custom_frequency,
+    )
+    return schemas.Subscription.of(view)
+
+
+@router.post("/events/{event_id}/unsubscribe", tags=["subscriptions"])
+async def unsubscribe(event_id: str, core: CoreDep, actor: ActorDep) -> schemas.Unsubscribed:
+    """Stop your reminders for an event."""
+    return schemas.Unsubscribed(event_name=await service.unsubscribe(core=core, actor=actor, ref=event_id))
+
+
+@router.post("/integrations", status_code=201, tags=["integrations"])
+async def add_integration(body: schemas.IntegrationCreate, core: CoreDep, actor: ActorDep) -> schemas.Integration:
+    """Register a destination (an Apprise URL); it is checked, encrypted, and only ever shown masked."""
+    view = await service.add_integration(core=core, actor=actor, url=body.url, tags=body.tags, label=body.label)
+    return schemas.Integration.of(view)
+
+
+@router.get("/integrations", tags=["integrations"])
+async def list_integrations(core: CoreDep, actor: ActorDep) -> list[schemas.Integration]:
+    """Your destinations, masked."""
+    return [schemas.Integration.of(view) for view in await service.list_integrations(core=core, actor=actor)]
+
+
+@router.delete("/integrations/{integration_id}", tags=["integrations"])
+async def remove_integration(integration_id: str, core: CoreDep, actor: ActorDep) -> schemas.Integration:
+    """Remove one of your destinations, by id or label; answers with what was removed."""
+    return schemas.Integration.of(await service.remove_integration(core=core, actor=actor, ref=integration_id))
+
+
+@router.post("/integrations/{integration_id}/test", tags=["integrations"])
+async def test_integration(integration_id: str, core: CoreDep, actor: ActorDep) -> schemas.IntegrationTest:
+    """Send a test message to one of your destinations now."""
+    return schemas.IntegrationTest.of(await service.test_integration(core=core, actor=actor, ref=integration_id))
+
+
+@router.get("/me", tags=["me"])
+async def show_user(core: CoreDep, actor: ActorDep) -> schemas.User:
+    """Your own settings."""
+    return schemas.User.of(await service.show_user(core=core, actor=actor))
+
+
+@router.put("/me/timezone", tags=["me"])
+async def set_timezone(body: schemas.TimezoneUpdate, core: CoreDep, actor: ActorDep) -> schemas.User:
+    """Set the zone in which your times are read."""
+    return schemas.User.of(await service.set_timezone(core=core, actor=actor, timezone=body.timezone))
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+async def _soonish_error(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, SoonishError):  # pragma: no cover - registered for SoonishError only
+        raise exc
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+    return _error(exc.status, exc.message, headers)
+
+
+def _reason(error: dict[str, Any]) -> tuple[str, str]:
+    # Built from the location and pydantic's message only: its `input` may hold a URL with secrets.
+    kind = str(error.get("type", ""))
+    loc = [str(part) for part in error.get("loc", ())]
+    where = ".".join(loc[1:]) if len(loc) > 1 else (loc[0] if loc else "request")
+    if kind == "json_invalid":
+        return "body", "not valid JSON"
+    if kind == "missing":
+        return where, "a JSON object is required" if loc == ["body"] else "this field is required"
+    if kind == "extra_forbidden":
+        return where, "unknown field"
+    if loc == ["body"] and kind in ("model_attributes_type", "dict_type", "model_type"):
+        return where, "send a JSON object"
+    return where, str(error.get("msg", "not valid"))
+
+
+def describe_validation(errors: Sequence[Any]) -> str:
+    """One line naming each bad field and what is wrong with it, without echoing what was sent."""
+    parts = dict.fromkeys(f"{where}: {reason}" for where, reason in map(_reason, errors))
+    shown = list(parts)[:MAX_REPORTED_ERRORS]
+    return "; ".join(shown) or "The request is not valid."
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    return _error(422, describe_validation(errors))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, HTTPException):  # pragma: no cover - registered for HTTPException only
+        raise exc
+    return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class RequestGuard:
+    """Refuses oversized bodies, and turns an unexpected exception into a logged, friendly 500.
+
+    Pure ASGI (not BaseHTTPMiddleware) so the body is counted before anything parses it, and an
+    error is answered here instead of reaching the server, which would log it a second time.
+    """
+
+    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def _read(self, receive: Receive) -> Message | None:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None  # the client went away
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                raise _TooLarge
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        try:
+            if declared.isdigit() and int(declared) > self.max_body:
+                raise _TooLarge
+            body = await self._read(receive)
+        except _TooLarge:
+            await _error(413, TOO_LARGE)(scope, receive, send)
+            return
+        if body is None:
+            return
+
+        pending: list[Message] = [body]
+
+        async def replay() -> Message:
+            return pending.pop() if pending else await receive()
+
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, replay, watch)
+        except Exception:
+            # The path names the endpoint; the body and query may hold secrets and are not logged.
+            log.exception("unexpected error answering %s %s", scope.get("method"), scope.get("path"))
+            if not started:
+                await _error(500, UNEXPECTED)(scope, receive, send)
+
+
+def build_api(core: Core) -> FastAPI:
+    """The HTTP API over `core`; OpenAPI documentation at /docs."""
+    app = FastAPI(
+        title="Soonish",
+        summary="Event reminders, delivered on time, exactly once.",
+        description='Send your API key as `Authorization: Bearer <key>`. Errors are `{"error": "..."}`.',
+        docs_url="/docs",
+    )
+    app.state.core = core
+    app.include_router(router)
+    app.add_exception_handler(SoonishError, _soonish_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_middleware(RequestGuard)
+    return app
