@@ -108,14 +108,14 @@ async def test_integration(*, core: Core, actor: Actor, ref: str | int) -> Integ
         row_id, url = row.id, core.secrets.decrypt(row.url_encrypted)
     outcome = await core.sender.send(url, title=TEST_TITLE, body=TEST_BODY)
     async with core.sessions.begin() as session:
-        row = await session.get(Integration, row_id)
-        if row is None:
+        fresh = await session.get(Integration, row_id)
+        if fresh is None:
             raise NotFound("That destination was removed while it was being tested.")
         if outcome.delivered:
-            row.last_success_at = utcnow()
-            row.last_error = None
+            fresh.last_success_at = utcnow()
+            fresh.last_error = None
         else:
-            row.last_error, row.last_error_at = outcome.error, utcnow()
+            fresh.last_error, fresh.last_error_at = outcome.error, utcnow()
         return IntegrationTestResult(
-            integration=integration_view(row), delivered=outcome.delivered, error=outcome.error
+            integration=integration_view(fresh), delivered=outcome.delivered, error=outcome.error
         )
