@@ -31,29 +31,28 @@ def _describe_database(url: str) -> str:
     return f"{parsed.get_backend_name()} at {parsed.render_as_string(hide_password=True)}"
 
 
-async def _until_stopped(tasks: Sequence[asyncio.Task[None]]) -> None:
-    """Wait for Ctrl-C, SIGTERM, or any of `tasks` to finish (such as the console reaching end of input)."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+async def _until_stopped(stop: asyncio.Event, tasks: Sequence[asyncio.Task[None]]) -> None:
+    """Wait for `stop` (Ctrl-C, SIGTERM) or for any of `tasks` to end (such as the console reaching end of input)."""
     waiter = asyncio.create_task(stop.wait())
     try:
         done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
         for task in done:
-            if task is not waiter and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
+            if task is not waiter and (error := task.exception()) is not None:
+                raise error
     finally:
         waiter.cancel()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
 
 
 async def _serve(settings: Settings, *, embed: bool, worker: bool, api: bool, console: bool) -> None:
-    async with open_runtime(settings, embed_temporal=embed) as rt:
-        tasks: list[asyncio.Task[None]] = []
-        server = console_task = None
-        async with contextlib.AsyncExitStack() as stack:
+    # Signals are caught from the first moment, so a stop during start-up is still a clean stop.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with open_runtime(settings, embed_temporal=embed) as rt, contextlib.AsyncExitStack() as stack:
+            tasks: list[asyncio.Task[None]] = []
+            server = console_task = None
             if worker:
                 await stack.enter_async_context(rt.worker())
             if api:
@@ -64,7 +63,7 @@ async def _serve(settings: Settings, *, embed: bool, worker: bool, api: bool, co
                 console_task = asyncio.create_task(run_console(rt.core, user=local_user()))
                 tasks.append(console_task)
             try:
-                await _until_stopped(tasks)
+                await _until_stopped(stop, tasks)
             finally:
                 print("Stopping…", flush=True)
                 if server is not None:
@@ -72,6 +71,9 @@ async def _serve(settings: Settings, *, embed: bool, worker: bool, api: bool, co
                 if console_task is not None:
                     console_task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
 
 def _announce(rt: Runtime, *, worker: bool, api: bool, console: bool) -> None:

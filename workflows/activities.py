@@ -84,6 +84,12 @@ def dm_url(user: User) -> str | None:
     return None
 
 
+async def _heartbeat(every: float = 2.0) -> None:
+    while True:
+        activity.heartbeat()
+        await asyncio.sleep(every)
+
+
 class ReminderActivities:
     """The activities, built with the database sessions, the secret box and the sender they need."""
 
@@ -139,6 +145,14 @@ class ReminderActivities:
 
     @activity.defn(name="send_notifications")
     async def send_notifications(self, inp: SendInput) -> SendResult:
+        """Deliver one batch, heartbeating throughout so a crashed worker's batch is retried promptly."""
+        beat = asyncio.create_task(_heartbeat())
+        try:
+            return await self._send_batch(inp)
+        finally:
+            beat.cancel()
+
+    async def _send_batch(self, inp: SendInput) -> SendResult:
         """Deliver one batch of a reminder; only destinations without a final log entry are sent to.
 
         The database is touched in two short transactions, before and after sending, so no lock is held

@@ -20,7 +20,11 @@ with workflow.unsafe.imports_passed_through():
 
 # Continue-as-new after this many reminder instants, well before the history limits.
 INSTANTS_PER_RUN = 100
+# Short database activities and a heartbeat on sends, so an activity lost with a crashed worker is retried
+# within seconds rather than after a long start-to-close timeout.
+DB_TIMEOUT = timedelta(seconds=10)
 SEND_TIMEOUT = timedelta(minutes=10)
+SEND_HEARTBEAT = timedelta(seconds=10)
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -52,7 +56,7 @@ class EventWorkflow:
                 "plan_reminders",
                 PlanInput(event_id=inp.event_id, after=after),
                 result_type=Plan,
-                start_to_close_timeout=timedelta(seconds=60),
+                start_to_close_timeout=DB_TIMEOUT,
                 retry_policy=DB_RETRY,
             )
             if plan.status == "missing":
@@ -72,7 +76,7 @@ class EventWorkflow:
                 await workflow.execute_activity(
                     "complete_event",
                     CompleteInput(event_id=inp.event_id),
-                    start_to_close_timeout=timedelta(seconds=60),
+                    start_to_close_timeout=DB_TIMEOUT,
                     retry_policy=DB_RETRY,
                 )
                 return "completed"
@@ -113,6 +117,7 @@ class EventWorkflow:
                 ),
                 result_type=SendResult,
                 start_to_close_timeout=SEND_TIMEOUT + timedelta(seconds=ahead),
+                heartbeat_timeout=SEND_HEARTBEAT,
                 retry_policy=SEND_RETRY,
             )
             after_id = result.next_participant_id
