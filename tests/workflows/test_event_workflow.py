@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from core.models import NotificationLog
+from core.delivery import add_console_listener, remove_console_listener
+from core.models import EventParticipant, NotificationLog, User
 from core.scheduling import workflow_id
 from core.service import (
     EventDraft,
@@ -22,6 +23,8 @@ from core.service import (
 from tests.conftest import MEMBER, ORGANIZER
 from tests.sinks import HttpSink
 from tests.workflows.conftest import Skipping, eventually
+from workflows.event_workflow import INSTANTS_PER_RUN
+from workflows.messages import BATCH_SIZE
 
 
 async def _log(sk: Skipping) -> list[NotificationLog]:
@@ -172,3 +175,60 @@ async def test_workflow_completes_after_the_event_ends(skipping: Skipping) -> No
 
 async def _has_status(sk: Skipping, status: str) -> bool:
     return any(r.status == status for r in await _log(sk))
+
+
+async def test_long_countdown_continues_as_new_without_repeats(skipping: Skipping, sink: HttpSink) -> None:
+    """An hourly countdown over five days (more instants than one run keeps) delivers each hour exactly once."""
+    core = skipping.rt.core
+    start = skipping.clock().replace(minute=30, second=0, microsecond=0) + timedelta(days=5)
+    event = await create_event(core=core, actor=ORGANIZER, draft=EventDraft(name="Launch", start=start))
+    await _member_with_hook(skipping, sink)
+    sub = await subscribe(
+        core=core, actor=MEMBER, ref=event.code, tags="hook", custom_frequency="hourly", custom_time_delta_seconds=[]
+    )
+    expected = int((start - sub.next_reminders[0]).total_seconds() // 3600)  # first one .. start - 1h
+    assert expected > INSTANTS_PER_RUN
+    await skipping.advance(timedelta(days=5, minutes=1))
+    await eventually(lambda: _count(sink, "/m", expected), timeout=60)
+    await asyncio.sleep(0.5)
+    assert len(sink.to("/m")) == expected
+    dues = [row.due_at for row in await _log(skipping)]
+    assert len(dues) == len(set(dues)) == expected
+    handle = skipping.rt.client.get_workflow_handle(workflow_id(skipping.rt.settings.instance, event.id))
+    assert (await handle.describe()).run_id != (
+        await handle.describe()
+    ).raw_description.workflow_execution_info.first_run_id
+
+
+async def test_large_subscriber_list_is_sent_in_batches_once_each(skipping: Skipping) -> None:
+    """An event with more subscribers than one batch reaches every one of them exactly once."""
+    core = skipping.rt.core
+    event = await create_event(
+        core=core, actor=ORGANIZER, draft=EventDraft(name="Town hall", start=skipping.clock() + timedelta(hours=2))
+    )
+    count = BATCH_SIZE * 2 + 37
+    async with core.sessions.begin() as session:
+        users = [User(platform="console", tenant="guild-a", platform_user_id=f"u{i}") for i in range(count)]
+        session.add_all(users)
+        await session.flush()
+        session.add_all(
+            EventParticipant(
+                event_id=event.id, user_id=u.id, tags="dm", custom_time_delta_seconds="3600", joined_at=skipping.clock()
+            )
+            for u in users
+        )
+    received: list[str] = []
+    listener = lambda who, title, body: received.append(who)  # noqa: E731
+    add_console_listener(listener)
+    try:
+        await subscribe(core=core, actor=MEMBER, ref=event.code, custom_time_delta_seconds="1h")  # signals the workflow
+        await skipping.advance(timedelta(hours=1, minutes=1))
+        await eventually(lambda: _received(received, count + 1), timeout=60)
+        await asyncio.sleep(0.5)
+    finally:
+        remove_console_listener(listener)
+    assert len(received) == len(set(received)) == count + 1
+
+
+async def _received(received: list[str], n: int) -> bool:
+    return len(received) >= n
