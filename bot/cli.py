@@ -16,12 +16,16 @@ from sqlalchemy.engine import make_url
 from bot.api.app import build_api
 from bot.api.server import make_server
 from bot.console import local_user, run_console
-from bot.runtime import Runtime, open_runtime
+from bot.runtime import Runtime, open_database, open_runtime
 from core.config import Settings
+from core.db import session_factory
 from core.errors import SoonishError
 from core.service import create_api_key
 
 log = logging.getLogger("soonish")
+
+# Named in the Procfile already; each says plainly that it is not available until it is built.
+PLATFORMS_TO_COME = ("Discord", "Slack")
 
 
 def _describe_database(url: str) -> str:
@@ -99,8 +103,8 @@ def _announce(rt: Runtime, *, worker: bool, api: bool, console: bool) -> None:
 
 
 async def _api_key(settings: Settings, name: str) -> None:
-    async with open_runtime(settings) as rt:
-        key = await create_api_key(core=rt.core, name=name)
+    async with open_database(settings) as engine:
+        key = await create_api_key(sessions=session_factory(engine), name=name)
     print(f"API key for '{name}' (shown once, store it now):\n{key}")
 
 
@@ -113,6 +117,8 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("api", help="serve the HTTP API")
     commands.add_parser("console", help="type commands as the local user (with an in-process worker)")
     commands.add_parser("migrate", help="bring the database schema up to date")
+    for platform in PLATFORMS_TO_COME:
+        commands.add_parser(platform.lower(), help=f"run the {platform} bot (not in this version yet)")
     keys = commands.add_parser("api-key", help="manage HTTP API keys")
     key_commands = keys.add_subparsers(dest="key_command", required=True, metavar="ACTION")
     create = key_commands.add_parser("create", help="create a key; it is printed once and only its hash is stored")
@@ -129,7 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apprise").setLevel(logging.WARNING)
+    for noisy in ("apprise", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         match args.command:
             case "up":
@@ -145,6 +152,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 asyncio.run(_migrate(settings))
             case "api-key":
                 asyncio.run(_api_key(settings, args.name))
+            case "discord" | "slack":
+                print(
+                    f"The {args.command.title()} front end is not part of this version of Soonish yet.", file=sys.stderr
+                )
+                return 2
     except SoonishError as exc:
         print(exc.message, file=sys.stderr)
         return 1
@@ -154,6 +166,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _migrate(settings: Settings) -> None:
-    async with open_runtime(settings):
+    async with open_database(settings):
         pass
     print(f"Database is up to date: {_describe_database(settings.resolved_database_url)}")

@@ -17,6 +17,7 @@ from bot.embedded import DevServer, port_open
 from core.config import Settings
 from core.db import create_engine, migrate, session_factory
 from core.delivery import Sender
+from core.errors import SchedulerUnavailable
 from core.models import utcnow
 from core.scheduling import TemporalScheduler
 from core.secrets import SecretBox
@@ -66,10 +67,26 @@ async def _temporal(settings: Settings, stack: AsyncExitStack, *, embed: bool) -
         )
         stack.callback(server.stop)
         address = server.address
-    client = await Client.connect(
-        address or f"127.0.0.1:{settings.temporal_port}", namespace=settings.temporal_namespace
-    )
+    address = address or f"127.0.0.1:{settings.temporal_port}"
+    try:
+        client = await Client.connect(address, namespace=settings.temporal_namespace)
+    except RuntimeError as exc:
+        raise SchedulerUnavailable(
+            f"Cannot reach Temporal at {address}. Start it (see the Procfile's temporal line), "
+            "set TEMPORAL_ADDRESS, or use `soonish up`, which starts its own."
+        ) from exc
     return client, server
+
+
+@asynccontextmanager
+async def open_database(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """An engine on the configured database, migrated to the newest schema; disposed on exit."""
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await migrate(engine)
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 @asynccontextmanager
@@ -78,9 +95,7 @@ async def open_runtime(
 ) -> AsyncIterator[Runtime]:
     """Migrate the database, connect to (or start) Temporal and build the core; undo all of it on exit."""
     async with AsyncExitStack() as stack:
-        engine = create_engine(settings.resolved_database_url)
-        stack.push_async_callback(engine.dispose)
-        await migrate(engine)
+        engine = await stack.enter_async_context(open_database(settings))
         client, server = await _temporal(settings, stack, embed=embed_temporal)
         core = Core(
             sessions=session_factory(engine),

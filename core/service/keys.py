@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.config import new_token
 from core.errors import InvalidInput, Unauthenticated
@@ -22,13 +23,13 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-async def create_api_key(*, core: Core, name: str) -> str:
+async def create_api_key(*, sessions: async_sessionmaker[AsyncSession], name: str) -> str:
     """A new key for the API user called `name`; the key itself is returned once and never stored."""
     name = name.strip()
     if not name or len(name) > 64 or not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
         raise InvalidInput("An API key name is 1 to 64 letters, digits, '-', '_' or '.'.")
     key = KEY_PREFIX + new_token()
-    async with core.sessions.begin() as session:
+    async with sessions.begin() as session:
         user = await user_for(session, Actor(platform=API_PLATFORM, tenant=API_TENANT, user_id=name, display_name=name))
         session.add(ApiKey(user_id=user.id, name=name, key_hash=_hash(key)))
     return key

@@ -26,7 +26,7 @@ Headers = dict[str, str]
 
 async def api_key(runtime: Runtime, name: str) -> Headers:
     """Headers that authenticate as the API user `name`."""
-    key = await service.create_api_key(core=runtime.core, name=name)
+    key = await service.create_api_key(sessions=runtime.core.sessions, name=name)
     return {"Authorization": f"Bearer {key}"}
 
 
