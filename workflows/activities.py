@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -43,6 +43,7 @@ from workflows.messages import (
 )
 
 UPCOMING_LIMIT = 20
+Row = TypeVar("Row", NotificationLog, Integration)
 FINAL = frozenset({DeliveryStatus.SENT, DeliveryStatus.SKIPPED, DeliveryStatus.FAILED})
 
 
@@ -82,6 +83,15 @@ def dm_url(user: User) -> str | None:
     if user.platform == "console":
         return console_url(user.platform_user_id)
     return None
+
+
+async def _by_id(session: AsyncSession, model: type[Row], ids: Iterable[int]) -> dict[int, Row]:
+    """Rows of `model` by primary key, in one query."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    found = await session.execute(select(model).where(model.id.in_(wanted)))
+    return {row.id: row for row in found.scalars()}
 
 
 async def _heartbeat(every: float = 2.0) -> None:
@@ -193,8 +203,10 @@ class ReminderActivities:
         result = {"sent": 0, "failed": 0, "skipped": 0, "retrying": 0}
         now = utcnow()
         async with self._sessions.begin() as session:
+            log_rows = await _by_id(session, NotificationLog, row_ids.values())
+            integrations = await _by_id(session, Integration, {t.integration_id for t in pending if t.integration_id})
             for target in pending:
-                row = await session.get(NotificationLog, row_ids[target.key])
+                row = log_rows.get(row_ids[target.key])
                 if row is None:
                     continue
                 error = errors[target.key]
@@ -212,24 +224,16 @@ class ReminderActivities:
                 else:
                     row.error = error[:500]
                     result["retrying"] += 1
-                await self._note_integration(session, target, error, now)
+                if (integration := integrations.get(target.integration_id or 0)) is not None:
+                    if error is None:
+                        integration.last_success_at = now
+                    else:
+                        integration.last_error, integration.last_error_at = error[:500], now
         if result["retrying"]:
             raise ApplicationError(f"{result['retrying']} destination(s) failed; retrying only those")
         return SendResult(
             sent=result["sent"], failed=result["failed"], skipped=result["skipped"], next_participant_id=next_id
         )
-
-    @staticmethod
-    async def _note_integration(session: AsyncSession, target: Target, error: str | None, now: datetime) -> None:
-        if target.integration_id is None:
-            return
-        integration = await session.get(Integration, target.integration_id)
-        if integration is None:
-            return
-        if error is None:
-            integration.last_success_at = now
-        else:
-            integration.last_error, integration.last_error_at = error[:500], now
 
     async def _targets(self, session: AsyncSession, event: Event, inp: SendInput) -> tuple[list[Target], int | None]:
         cancelling = inp.kind == "cancellation"
