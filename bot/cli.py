@@ -17,7 +17,7 @@ from bot.api.app import build_api
 from bot.api.server import make_server
 from bot.console import local_user, run_console
 from bot.runtime import Runtime, open_database, open_runtime
-from core.config import Settings
+from core.config import Settings, explain
 from core.db import session_factory
 from core.errors import SoonishError
 from core.service import create_api_key
@@ -132,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as exc:
-        print(f"Configuration error: {exc}", file=sys.stderr)
+        print(f"Configuration error: {explain(exc)}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("apprise", "alembic"):

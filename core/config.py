@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "placeholder"})
@@ -43,6 +43,16 @@ class Settings(BaseSettings):
             key = self.secret_key.get_secret_value() if self.secret_key else ""
             if key.strip().lower() in PLACEHOLDER_SECRETS:
                 raise ValueError("SOONISH_SECRET_KEY must be set to a real key when SOONISH_ENV=production")
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            from cryptography.fernet import Fernet
+
+            try:
+                Fernet(self.secret_key.get_secret_value().encode())
+            except ValueError:
+                raise ValueError(
+                    "SOONISH_SECRET_KEY is not a Fernet key (32 url-safe base64-encoded bytes); make one with "
+                    '`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`'
+                ) from None
         return self
 
     @property
@@ -72,6 +82,15 @@ class Settings(BaseSettings):
         with os.fdopen(fd, "wb") as fh:
             fh.write(key)
         return key
+
+
+def explain(error: ValidationError) -> str:
+    """A configuration error as the operator should see it: which setting and why, never the value given."""
+    parts = []
+    for item in error.errors(include_input=False, include_url=False):
+        where = ".".join(str(part) for part in item["loc"])
+        parts.append(f"{where}: {item['msg']}" if where else str(item["msg"]))
+    return "; ".join(parts)
 
 
 def new_token() -> str:

@@ -1,0 +1,78 @@
+"""Settings: read from the environment, with safe defaults for one machine and strict rules for production."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from core.config import Settings, explain
+
+
+def _settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str) -> Settings:
+    for name in ("DATABASE_URL", "TEMPORAL_ADDRESS", "SOONISH_SECRET_KEY", "SOONISH_ENV", "SOONISH_API_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SOONISH_DATA_DIR", str(tmp_path / "var"))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_defaults_suit_one_machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """With nothing set: SQLite under the data dir, embedded Temporal, API on loopback:8000, private URLs refused."""
+    settings = _settings(monkeypatch, tmp_path)
+    assert settings.resolved_database_url == f"sqlite+aiosqlite:///{tmp_path / 'var' / 'soonish.db'}"
+    assert settings.temporal_address is None
+    assert (settings.api_host, settings.api_port) == ("127.0.0.1", 8000)
+    assert settings.allow_private_urls is False
+
+
+def test_environment_overrides_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Settings come from their environment variables."""
+    settings = _settings(
+        monkeypatch,
+        tmp_path,
+        DATABASE_URL="postgresql+asyncpg://soonish@db/soonish",
+        TEMPORAL_ADDRESS="temporal:7233",
+        SOONISH_API_PORT="9000",
+        SOONISH_ALLOW_PRIVATE_URLS="true",
+    )
+    assert settings.resolved_database_url == "postgresql+asyncpg://soonish@db/soonish"
+    assert settings.temporal_address == "temporal:7233"
+    assert settings.api_port == 9000
+    assert settings.allow_private_urls is True
+
+
+def test_development_key_is_generated_once_and_private(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Without SOONISH_SECRET_KEY a key is written to the data dir, mode 0600, and reused by the next process."""
+    first = _settings(monkeypatch, tmp_path).encryption_key
+    second = _settings(monkeypatch, tmp_path).encryption_key
+    key_file = tmp_path / "var" / "secret.key"
+    assert first == second
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_production_requires_a_real_secret_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """SOONISH_ENV=production refuses to start without a key, or with a placeholder one."""
+    with pytest.raises(ValidationError, match="SOONISH_SECRET_KEY must be set"):
+        _settings(monkeypatch, tmp_path, SOONISH_ENV="production")
+    with pytest.raises(ValidationError, match="SOONISH_SECRET_KEY must be set"):
+        _settings(monkeypatch, tmp_path, SOONISH_ENV="production", SOONISH_SECRET_KEY="changeme")
+
+
+def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A port out of range is a configuration error, not a crash later."""
+    with pytest.raises(ValidationError, match="SOONISH_API_PORT"):
+        _settings(monkeypatch, tmp_path, SOONISH_API_PORT="70000")
+
+
+def test_secret_key_must_be_a_fernet_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A key that cannot encrypt is refused at start with how to make a good one; a good one is used as given."""
+    with pytest.raises(ValidationError, match="not a Fernet key") as refused:
+        _settings(monkeypatch, tmp_path, SOONISH_SECRET_KEY="hunter2-but-longer")
+    assert "not a Fernet key" in explain(refused.value)
+    assert "hunter2" not in explain(refused.value)
+    good = "u1Xn0lJY7fW0tq3sQb1rj3P2e1w9mFvD6sB2zQH3c5E="
+    assert _settings(monkeypatch, tmp_path, SOONISH_SECRET_KEY=good).encryption_key == good.encode()
+    assert not (tmp_path / "var" / "secret.key").exists()
