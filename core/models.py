@@ -29,6 +29,17 @@ NAMING = {
 }
 
 
+# The largest value an Integer primary key holds on PostgreSQL; a larger id names no row (and asyncpg refuses it).
+MAX_ROW_ID = 2**31 - 1
+
+
+def parse_row_id(text: str) -> int | None:
+    """The row id that `text` names: ASCII digits within an Integer primary key's range; otherwise None."""
+    if text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= MAX_ROW_ID:
+        return int(text)
+    return None
+
+
 def utcnow() -> datetime:
     """The current instant, aware, in UTC."""
     return datetime.now(UTC)

@@ -72,7 +72,7 @@ class TemporalScheduler:
             )
         except WorkflowAlreadyStartedError as exc:
             raise Conflict("This event has already ended; its reminders cannot change.") from exc
-        except RPCError as exc:
+        except (RPCError, RuntimeError) as exc:  # a lazy client that cannot connect raises RuntimeError
             raise SchedulerUnavailable("The reminder scheduler is unreachable; nothing was changed.") from exc
 
     async def upcoming(self, event_id: int) -> list[datetime]:

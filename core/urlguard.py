@@ -24,6 +24,8 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 MAX_URL_LENGTH = 2048
 MASK = "***"
+# What is shown of a URL fits the columns that store it (event channel label 200, integration mask 300).
+MAX_SHOWN_LENGTH = 200
 
 # Services whose server is fixed inside the Apprise plugin (discord.com, hooks.slack.com,
 # api.telegram.org, api.pushover.net, api.pushbullet.com): the "host" of their URL is a token,
@@ -130,9 +132,10 @@ async def guard_url(url: str, *, allow_private: bool, resolve: Resolver | None =
 def mask_url(url: str) -> str:
     """Return what a user may see of a stored URL: the scheme, a checked host and port, and no secret."""
     try:
-        return _mask(url)
+        shown = _mask(url)
     except Exception:  # showing a stored URL must never fail; a bare mask is always safe
         return MASK
+    return shown if len(shown) <= MAX_SHOWN_LENGTH else shown[: MAX_SHOWN_LENGTH - 1] + "…"
 
 
 def _check_shape(text: str) -> str:

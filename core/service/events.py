@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Conflict, InvalidInput, InvalidTime, NotFound, PermissionDenied, SoonishError
-from core.models import Event, EventDetails, EventParticipant, EventStatus, NotificationLog, User
+from core.models import Event, EventDetails, EventParticipant, EventStatus, NotificationLog, User, parse_row_id
 from core.service.context import Core
 from core.service.users import user_for
 from core.timeparse import parse_offsets, parse_when, require_future, zone
@@ -71,7 +71,10 @@ def _text(field: str, value: str, *, required: bool = False) -> str:
     if field == "name" and not value.isprintable():
         raise InvalidInput("The event name cannot contain line breaks or control characters.")
     if field == "link" and value:
-        parts = urlsplit(value)
+        try:
+            parts = urlsplit(value)
+        except ValueError:  # for example an unclosed IPv6 bracket
+            raise InvalidInput("The event link must be an http:// or https:// address.") from None
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise InvalidInput("The event link must be an http:// or https:// address.")
     return value
@@ -141,13 +144,15 @@ async def find_event(session: AsyncSession, actor: Actor, ref: str | int) -> Eve
     if not text or len(text) > 100:
         raise NotFound("Give an event by its id, its code or its name.")
     base = select(Event).where(Event.tenant == actor.tenant)
-    if text.isdigit():
-        found = (await session.execute(base.where(Event.id == int(text)))).scalar_one_or_none()
-    else:
+    found = None
+    if (number := parse_row_id(text)) is not None:
+        found = (await session.execute(base.where(Event.id == number))).scalar_one_or_none()
+    if found is None:  # codes can be all digits too
         found = (await session.execute(base.where(Event.code == text.upper()))).scalar_one_or_none()
         if found is None:
             # A name means the upcoming event of that name; failing that, the latest one that had it.
-            named = base.where(func.lower(Event.name) == text.lower())
+            # Both sides through the database's lower(): SQLite's folds only ASCII, Python's folds everything.
+            named = base.where(func.lower(Event.name) == func.lower(text))
             live = (await session.execute(named.where(Event.status == EventStatus.SCHEDULED).limit(2))).scalars().all()
             if len(live) > 1:
                 raise InvalidInput(f"Several events are called '{text[:100]}'; use the event's code instead.")

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Conflict, InvalidInput, NotFound
-from core.models import Integration, User, utcnow
+from core.models import Integration, User, parse_row_id, utcnow
 from core.secrets import fingerprint
 from core.service.context import Core
 from core.service.users import user_for
@@ -82,8 +82,8 @@ async def list_integrations(*, core: Core, actor: Actor) -> list[IntegrationView
 async def _own(session: AsyncSession, user: User, ref: str | int) -> Integration:
     text = str(ref).strip()
     query = select(Integration).where(Integration.user_id == user.id)
-    if text.isdigit():
-        query = query.where(Integration.id == int(text))
+    if (number := parse_row_id(text)) is not None:
+        query = query.where(Integration.id == number)
     else:
         query = query.where(Integration.label == text[:MAX_LABEL])
     row = (await session.execute(query.limit(1))).scalar_one_or_none()

@@ -61,8 +61,10 @@ async def subscribe(
     async with core.sessions.begin() as session:
         user = await user_for(session, actor)
         event = await find_event(session, actor, ref)
-        if event.status != EventStatus.SCHEDULED or event.start_at <= now:
-            raise Conflict(f"'{event.name}' has already started or is {event.status}; subscriptions are closed.")
+        if event.status != EventStatus.SCHEDULED:
+            raise Conflict(f"'{event.name}' is {event.status}; subscriptions are closed.")
+        if event.start_at <= now:
+            raise Conflict(f"'{event.name}' has already started; subscriptions are closed.")
         chosen = _choose_tags(requested, await available_tags(session, user))
         if not offsets_given:
             offsets = offsets_of(user.default_offsets) or offsets_of(event.default_offsets)
