@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, not_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +24,8 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
 DEFAULT_OFFSETS = (3600,)
 MAX_DURATION = timedelta(days=31)
+# Event workflows are given a three-year execution timeout; two years ahead plus a month-long event fits in it.
+MAX_AHEAD = timedelta(days=730)
 LIMITS = {"name": 100, "description": 2000, "location": 200, "link": 500}
 LIST_LIMIT = 25
 LOG_LIMIT = 100
@@ -89,6 +91,12 @@ def _instant(value: When, *, tz: str, now: datetime, what: str) -> datetime:
         return parse_when(value, tz=tz, now=now)
     except InvalidTime as exc:
         raise InvalidTime(f"The {what}: {exc.message}") from exc
+
+
+def _check_start(start: datetime, now: datetime) -> None:
+    require_future(start, now=now, what="start time")
+    if start - now > MAX_AHEAD:
+        raise InvalidTime("An event can start at most two years from now.")
 
 
 def _check_span(start: datetime, end: datetime) -> None:
@@ -195,7 +203,7 @@ async def create_event(*, core: Core, actor: Actor, draft: EventDraft) -> EventV
         organizer = await user_for(session, actor)
         tz = zone((draft.timezone or organizer.timezone).strip()).key
         start = _instant(draft.start, tz=tz, now=now, what="start time")
-        require_future(start, now=now, what="start time")
+        _check_start(start, now)
         end = start if draft.end is None or draft.end == "" else _instant(draft.end, tz=tz, now=now, what="end time")
         _check_span(start, end)
         offsets = _offsets(draft.default_offsets, offsets_of(organizer.default_offsets) or DEFAULT_OFFSETS)
@@ -260,7 +268,7 @@ async def update_event(*, core: Core, actor: Actor, ref: str | int, patch: Event
         start, end = event.start_at, event.end_at
         if patch.start is not None:
             start = _instant(patch.start, tz=tz, now=now, what="start time")
-            require_future(start, now=now, what="start time")
+            _check_start(start, now)
             if patch.end is None:
                 end = start + (event.end_at - event.start_at)
         if patch.end is not None:
@@ -323,19 +331,20 @@ async def cancel_event(*, core: Core, actor: Actor, ref: str | int) -> EventView
 
 
 async def list_events(*, core: Core, actor: Actor, include_past: bool = False) -> list[EventView]:
-    """The tenant's events, soonest first: upcoming ones, or also those that ended or were cancelled."""
+    """The tenant's upcoming events soonest first; with `include_past`, then the others, most recent first."""
     now = core.clock()
     counts = select(EventParticipant.event_id, func.count().label("n")).group_by(EventParticipant.event_id).subquery()
-    query = (
+    base = (
         select(Event, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.event_id == Event.id)
         .where(Event.tenant == actor.tenant)
     )
-    if not include_past:
-        query = query.where(Event.status == EventStatus.SCHEDULED, Event.end_at >= now)
-    query = query.order_by(Event.start_at).limit(LIST_LIMIT)
+    upcoming = and_(Event.status == EventStatus.SCHEDULED, Event.end_at >= now)
     async with core.sessions() as session:
-        rows = (await session.execute(query)).all()
+        rows = list((await session.execute(base.where(upcoming).order_by(Event.start_at).limit(LIST_LIMIT))).all())
+        if include_past and len(rows) < LIST_LIMIT:
+            others = base.where(not_(upcoming)).order_by(Event.start_at.desc()).limit(LIST_LIMIT - len(rows))
+            rows += (await session.execute(others)).all()
         return [event_view(event, int(n)) for event, n in rows]
 
 

@@ -14,13 +14,19 @@ from core.views import Actor, UserView
 
 CHAT_PLATFORMS = frozenset({"discord", "slack", "console"})
 MAX_ID = 64
+MAX_PLATFORM = 16
 
 
 def check_actor(actor: Actor) -> None:
     """Refuse identities the data model cannot hold."""
-    for what, value in (("platform", actor.platform), ("tenant", actor.tenant), ("user id", actor.user_id)):
-        if not value or len(value) > MAX_ID or not value.isprintable():
-            raise InvalidInput(f"The {what} must be 1 to {MAX_ID} printable characters.")
+    fields = (
+        ("platform", actor.platform, MAX_PLATFORM),
+        ("tenant", actor.tenant, MAX_ID),
+        ("user id", actor.user_id, MAX_ID),
+    )
+    for what, value, limit in fields:
+        if not value or len(value) > limit or not value.isprintable():
+            raise InvalidInput(f"The {what} must be 1 to {limit} printable characters.")
 
 
 async def user_for(session: AsyncSession, actor: Actor) -> User:

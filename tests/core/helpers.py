@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -103,3 +104,7 @@ async def unreachable_core(runtime: Runtime) -> Core:
         send_ahead_seconds=0,
     )
     return dataclasses.replace(runtime.core, scheduler=scheduler)
+
+
+# A year whose summer is always ahead (and within the two years an event may be planned).
+NEXT_YEAR = datetime.now(UTC).year + 1

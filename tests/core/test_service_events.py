@@ -26,6 +26,7 @@ from core.service.events import CODE_ALPHABET, CODE_LENGTH
 from core.views import Actor
 from tests.conftest import MEMBER, ORGANIZER, STRANGER
 from tests.core.helpers import (
+    NEXT_YEAR,
     new_event,
     refused,
     row_counts,
@@ -64,11 +65,14 @@ async def test_create_returns_a_code_and_starts_the_workflow(runtime: Runtime) -
 
 async def test_create_reads_wall_clock_times_in_the_given_zone(runtime: Runtime) -> None:
     """Start and end without an offset are wall-clock times in the event's zone, stored as UTC instants."""
-    draft = EventDraft(name="Summer fest", start="2030-06-01 19:00", end="2030-06-01 23:30", timezone="europe/berlin")
+    year = runtime.core.clock().year + 1  # next summer: Berlin is on CEST, UTC+2
+    draft = EventDraft(
+        name="Summer fest", start=f"{year}-06-01 19:00", end=f"{year}-06-01 23:30", timezone="europe/berlin"
+    )
     event = await service.create_event(core=runtime.core, actor=ORGANIZER, draft=draft)
     assert event.timezone == "Europe/Berlin"
-    assert event.start_at == datetime(2030, 6, 1, 17, 0, tzinfo=UTC)
-    assert event.end_at == datetime(2030, 6, 1, 21, 30, tzinfo=UTC)
+    assert event.start_at == datetime(year, 6, 1, 17, 0, tzinfo=UTC)
+    assert event.end_at == datetime(year, 6, 1, 21, 30, tzinfo=UTC)
 
 
 async def refused_drafts(runtime: Runtime, cases: list[tuple[dict[str, Any], type[InvalidInput], str]]) -> None:
@@ -183,13 +187,13 @@ async def test_create_with_unreachable_scheduler_leaves_no_event(runtime: Runtim
 
 async def test_update_moves_the_time_and_keeps_the_code(runtime: Runtime) -> None:
     """Moving an event keeps its id, code and length, and signals its workflow."""
-    event = await new_event(runtime, start="2030-06-01 19:00", end="2030-06-01 21:00")
-    patch = EventPatch(start="2030-06-02 18:00", location="Hall 3")
+    event = await new_event(runtime, start=f"{NEXT_YEAR}-06-01 19:00", end=f"{NEXT_YEAR}-06-01 21:00")
+    patch = EventPatch(start=f"{NEXT_YEAR}-06-02 18:00", location="Hall 3")
     moved = await service.update_event(core=runtime.core, actor=ORGANIZER, ref=event.code, patch=patch)
     assert (moved.id, moved.code, moved.name, moved.location) == (event.id, event.code, "Launch party", "Hall 3")
     assert (moved.start_at, moved.end_at) == (
-        datetime(2030, 6, 2, 18, tzinfo=UTC),
-        datetime(2030, 6, 2, 20, tzinfo=UTC),
+        datetime(NEXT_YEAR, 6, 2, 18, tzinfo=UTC),
+        datetime(NEXT_YEAR, 6, 2, 20, tzinfo=UTC),
     )
     assert await service.show_event(core=runtime.core, actor=MEMBER, ref=event.id) == moved
     assert await signals(runtime, event.id) == 2
@@ -307,7 +311,7 @@ async def test_other_tenants_event_does_not_exist(runtime: Runtime) -> None:
 
 
 async def test_list_events_shows_only_the_tenants_upcoming_events(runtime: Runtime) -> None:
-    """Listing shows the tenant's scheduled events soonest first; past ones only on request; never another tenant's."""
+    """Listing shows the tenant's upcoming events soonest first; the others only on request, after them."""
     later = await new_event(runtime, name="Later", start="in 5 days")
     sooner = await new_event(runtime, name="Sooner", start="in 2 days")
     dropped = await new_event(runtime, name="Dropped", start="in 3 days")
@@ -316,7 +320,7 @@ async def test_list_events_shows_only_the_tenants_upcoming_events(runtime: Runti
     upcoming = await service.list_events(core=runtime.core, actor=MEMBER)
     everything = await service.list_events(core=runtime.core, actor=MEMBER, include_past=True)
     assert [e.name for e in upcoming] == ["Sooner", "Later"]
-    assert [e.name for e in everything] == ["Sooner", "Dropped", "Later"]
+    assert [e.name for e in everything] == ["Sooner", "Later", "Dropped"]
     assert [e.id for e in await service.list_events(core=runtime.core, actor=STRANGER)] == [theirs.id]
     assert upcoming[0] == sooner
     assert upcoming[1] == later
@@ -383,3 +387,11 @@ async def test_deliveries_show_everything_to_the_organizer_and_own_rows_to_a_mem
     ]
     assert own == everything[:1]
     assert (own[0].attempts, own[0].error) == (3, "the notification service did not accept the message")
+
+
+async def test_start_more_than_two_years_ahead_is_refused(runtime: Runtime) -> None:
+    """An event may not start more than two years from now (its workflow would outlive its time limit)."""
+    far = runtime.core.clock() + timedelta(days=800)
+    draft = EventDraft(name="Far", start=far)
+    message = await refused(runtime, service.create_event(core=runtime.core, actor=ORGANIZER, draft=draft), InvalidTime)
+    assert message == "An event can start at most two years from now."

@@ -14,7 +14,7 @@ from core.errors import Conflict, InvalidInput, InvalidTime, NotFound, Scheduler
 from core.models import EventParticipant, utcnow
 from core.views import Actor
 from tests.conftest import MEMBER, ORGANIZER
-from tests.core.helpers import SECRET_URL, new_event, refused, row_counts, signals, unreachable_core
+from tests.core.helpers import NEXT_YEAR, SECRET_URL, new_event, refused, row_counts, signals, unreachable_core
 
 OFFSET_HINT = "Use a number and a unit, such as 30m, 1h30m, 2 days or 1w."
 UNREACHABLE = "The reminder scheduler is unreachable; nothing was changed."
@@ -22,7 +22,7 @@ UNREACHABLE = "The reminder scheduler is unreachable; nothing was changed."
 
 async def test_subscribe_returns_the_next_reminders(runtime: Runtime) -> None:
     """Subscribing with tags and offsets answers with the exact instants of the next reminders."""
-    event = await new_event(runtime, start="2030-06-01 19:00")
+    event = await new_event(runtime, start=f"{NEXT_YEAR}-06-01 19:00")
     await service.add_integration(core=runtime.core, actor=MEMBER, url=SECRET_URL, tags="email")
     subscription = await service.subscribe(
         core=runtime.core, actor=MEMBER, ref=event.code, tags="dm, #Email", custom_time_delta_seconds="1h, 1d"
@@ -42,7 +42,7 @@ async def test_subscribe_returns_the_next_reminders(runtime: Runtime) -> None:
 
 async def test_subscribe_without_offsets_uses_the_events_defaults(runtime: Runtime) -> None:
     """Without offsets of their own, a member is reminded at the event's default offsets on every tag they have."""
-    event = await new_event(runtime, start="2030-06-01 19:00", default_offsets="2h, 30m")
+    event = await new_event(runtime, start=f"{NEXT_YEAR}-06-01 19:00", default_offsets="2h, 30m")
     subscription = await service.subscribe(core=runtime.core, actor=MEMBER, ref=event.id)
     assert subscription.tags == ("dm",)
     assert subscription.custom_time_delta_seconds == (7200, 1800)

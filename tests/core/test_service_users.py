@@ -14,7 +14,7 @@ from core.models import ApiKey
 from core.service import EventDraft
 from core.views import Actor, UserView
 from tests.conftest import MEMBER, ORGANIZER
-from tests.core.helpers import refused, row_counts
+from tests.core.helpers import NEXT_YEAR, refused, row_counts
 
 ZONE_HINT = "Use an IANA name such as Europe/Berlin or America/New_York."
 
@@ -25,9 +25,9 @@ async def test_timezone_is_set_by_its_canonical_name_and_reads_new_times(runtime
     changed = await service.set_timezone(core=runtime.core, actor=ORGANIZER, timezone=" europe/berlin ")
     assert changed == UserView("console", "guild-a", "org", "Europe/Berlin")
     assert await service.show_user(core=runtime.core, actor=ORGANIZER) == changed
-    draft = EventDraft(name="Summer fest", start="2030-06-01 19:00")
+    draft = EventDraft(name="Summer fest", start=f"{NEXT_YEAR}-06-01 19:00")
     event = await service.create_event(core=runtime.core, actor=ORGANIZER, draft=draft)
-    assert (event.timezone, event.start_at) == ("Europe/Berlin", datetime(2030, 6, 1, 17, tzinfo=UTC))
+    assert (event.timezone, event.start_at) == ("Europe/Berlin", datetime(NEXT_YEAR, 6, 1, 17, tzinfo=UTC))
 
 
 async def test_unknown_timezone_is_refused_and_changes_nothing(runtime: Runtime) -> None:

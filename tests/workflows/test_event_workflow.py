@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -57,26 +57,38 @@ async def _member_with_hook(sk: Skipping, sink: HttpSink, path: str = "/m") -> N
     await add_integration(core=sk.rt.core, actor=MEMBER, url=sink.url(path), tags="hook")
 
 
+def _next_spring_forward(after: datetime) -> date:
+    """The next last-Sunday-of-March (Europe's change to summer time) at least a week after `after`."""
+    year = after.year
+    while True:
+        last = date(year, 3, 31)
+        sunday = last - timedelta(days=(last.weekday() + 1) % 7)
+        if sunday > (after + timedelta(days=7)).date():
+            return sunday
+        year += 1
+
+
 async def test_daily_countdown_keeps_local_time_across_dst(skipping: Skipping, sink: HttpSink) -> None:
     """A daily countdown fires at the event's local wall-clock time on both sides of a DST change."""
     core = skipping.rt.core
-    target = datetime(2027, 3, 25, 12, 0, tzinfo=UTC)
-    if skipping.clock() < target:
-        await skipping.advance(target - skipping.clock())
+    change = _next_spring_forward(skipping.clock())
+    target = datetime.combine(change - timedelta(days=3), time(12), tzinfo=UTC)
+    await skipping.advance(target - skipping.clock())
+    event_day = change + timedelta(days=2)
     event = await create_event(
         core=core,
         actor=ORGANIZER,
-        draft=EventDraft(name="Spring meetup", start="2027-03-30 09:00", timezone="Europe/Berlin"),
+        draft=EventDraft(name="Spring meetup", start=f"{event_day} 09:00", timezone="Europe/Berlin"),
     )
     await _member_with_hook(skipping, sink)
     sub = await subscribe(
         core=core, actor=MEMBER, ref=event.code, tags="hook", custom_frequency="daily", custom_time_delta_seconds=[]
     )
     expected = [
-        datetime(2027, 3, 26, 8, 0, tzinfo=UTC),  # 09:00 CET
-        datetime(2027, 3, 27, 8, 0, tzinfo=UTC),
-        datetime(2027, 3, 28, 7, 0, tzinfo=UTC),  # 09:00 CEST, after the clocks went forward
-        datetime(2027, 3, 29, 7, 0, tzinfo=UTC),
+        datetime.combine(change - timedelta(days=2), time(8), tzinfo=UTC),  # 09:00 CET
+        datetime.combine(change - timedelta(days=1), time(8), tzinfo=UTC),
+        datetime.combine(change, time(7), tzinfo=UTC),  # 09:00 CEST, the clocks went forward that night
+        datetime.combine(change + timedelta(days=1), time(7), tzinfo=UTC),
     ]
     assert list(sub.next_reminders) == expected
     await skipping.advance(event.start_at - skipping.clock() + timedelta(minutes=1))
