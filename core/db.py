@@ -25,20 +25,15 @@ def create_engine(url: str) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            # The sqlite3 module begins transactions lazily, before the first write, so a SAVEPOINT sent first
-            # becomes the outer transaction and its RELEASE commits. SQLAlchemy's recipe: let the driver do
-            # nothing, and emit BEGIN ourselves when SQLAlchemy begins.
-            dbapi_connection.isolation_level = None
+            # The driver's own transaction handling stays on: it begins a transaction at the first write, so
+            # reads before it never pin an old snapshot and concurrent writers wait (busy_timeout) instead of
+            # failing. The service layer therefore uses no SAVEPOINTs, which that handling would break.
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
-
-        @event.listens_for(engine.sync_engine, "begin")
-        def _begin(connection: Connection) -> None:
-            connection.exec_driver_sql("BEGIN")
 
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)

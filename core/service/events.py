@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import and_, func, not_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Conflict, InvalidInput, InvalidTime, NotFound, PermissionDenied, SoonishError
@@ -174,6 +173,14 @@ async def find_event(session: AsyncSession, actor: Actor, ref: str | int) -> Eve
     return found
 
 
+async def _unused_code(session: AsyncSession) -> str:
+    """A fresh public code. With 32^6 codes a clash is rare; the unique index still guards the last step."""
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if (await session.execute(select(Event.id).where(Event.code == code))).first() is None:
+            return code
+
+
 def _may_manage(event: Event, user: User, actor: Actor) -> bool:
     return event.organizer_id == user.id or actor.is_admin
 
@@ -223,14 +230,9 @@ async def create_event(*, core: Core, actor: Actor, draft: EventDraft) -> EventV
             schedule_changed_at=now,
             details=EventDetails(description=description, location=location, link=link),
         )
-        for _ in range(5):
-            event.code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-            try:
-                async with session.begin_nested():
-                    session.add(event)
-                break
-            except IntegrityError:
-                continue
+        event.code = await _unused_code(session)
+        session.add(event)
+        await session.flush()
         view = event_view(event, 0)
 
     async def undo() -> None:

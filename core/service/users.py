@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidInput
-from core.models import User
+from core.models import User, utcnow
 from core.service.context import Core
 from core.timeparse import zone
 from core.views import Actor, UserView
@@ -40,18 +41,19 @@ async def user_for(session: AsyncSession, actor: Actor) -> User:
         if actor.display_name and user.display_name != actor.display_name[:100]:
             user.display_name = actor.display_name[:100]
         return user
-    user = User(
-        platform=actor.platform,
-        tenant=actor.tenant,
-        platform_user_id=actor.user_id,
-        display_name=actor.display_name[:100],
-    )
-    try:
-        async with session.begin_nested():
-            session.add(user)
-    except IntegrityError:  # created concurrently by another request
-        user = (await session.execute(query)).scalar_one()
-    return user
+    # Insert-if-absent, then read: safe when two requests create the same user at once, without a SAVEPOINT.
+    values = {
+        "platform": actor.platform,
+        "tenant": actor.tenant,
+        "platform_user_id": actor.user_id,
+        "display_name": actor.display_name[:100],
+        "timezone": "UTC",
+        "default_offsets": "",
+        "created_at": utcnow(),
+    }
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    await session.execute(insert(User).values(**values).on_conflict_do_nothing())
+    return (await session.execute(query)).scalar_one()
 
 
 def _view(user: User) -> UserView:
