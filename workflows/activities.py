@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -94,6 +95,18 @@ async def _by_id(session: AsyncSession, model: type[Row], ids: Iterable[int]) ->
     return {row.id: row for row in found.scalars()}
 
 
+def _remaining_wait(wait_seconds: float) -> float:
+    """What is left of the send-ahead wait once time spent queued and loading recipients is taken off."""
+    elapsed = (utcnow() - activity.info().scheduled_time).total_seconds()
+    return max(0.0, wait_seconds - max(0.0, elapsed))
+
+
+def _database_failure(exc: SQLAlchemyError) -> ApplicationError:
+    """A retryable failure that names the problem without the statement and its parameters (kept out of history)."""
+    cause = getattr(exc, "orig", None) or exc
+    return ApplicationError(f"database error: {type(exc).__name__}: {str(cause)[:200]}")
+
+
 async def _heartbeat(every: float = 2.0) -> None:
     while True:
         activity.heartbeat()
@@ -119,6 +132,12 @@ class ReminderActivities:
     @activity.defn(name="plan_reminders")
     async def plan_reminders(self, inp: PlanInput) -> Plan:
         """The event's status and its next reminder instants after `inp.after`."""
+        try:
+            return await self._plan(inp)
+        except SQLAlchemyError as exc:
+            raise _database_failure(exc) from None
+
+    async def _plan(self, inp: PlanInput) -> Plan:
         async with self._sessions() as session:
             event = await session.get(Event, inp.event_id)
             if event is None:
@@ -159,6 +178,8 @@ class ReminderActivities:
         beat = asyncio.create_task(_heartbeat())
         try:
             return await self._send_batch(inp)
+        except SQLAlchemyError as exc:
+            raise _database_failure(exc) from None
         finally:
             beat.cancel()
 
@@ -174,28 +195,30 @@ class ReminderActivities:
             if event is None or event.status != (EventStatus.CANCELLED if cancelling else EventStatus.SCHEDULED):
                 return SendResult()
             targets, next_id = await self._targets(session, event, inp)
-            skip = not cancelling and inp.fired_at >= event.start_at
-            late = not cancelling and inp.fired_at - inp.due > self._late_after
-            if cancelling:
-                title, body = notices.cancellation(name=event.name, start=event.start_at, tz=event.timezone)
-            else:
-                title, body = notices.reminder(
-                    name=event.name,
-                    start=event.start_at,
-                    tz=event.timezone,
-                    due=inp.due,
-                    location=event.details.location,
-                    link=event.details.link,
-                    late=late,
-                )
-            rows = await self._log_rows(session, event, inp, targets, late)
+            rows = await self._log_rows(session, event, inp, targets)
             pending = [t for t in targets if rows[t.key].status not in FINAL]
             row_ids = {t.key: rows[t.key].id for t in pending}
 
+        if pending and inp.wait_seconds > 0:
+            await asyncio.sleep(_remaining_wait(inp.wait_seconds))
+        # Judged when the send really happens; the wall clock only counts where it is ahead of workflow time.
+        fired = max(inp.fired_at, utcnow())
+        skip = not cancelling and fired >= event.start_at
+        late = not cancelling and fired - inp.due > self._late_after
+        if cancelling:
+            title, body = notices.cancellation(name=event.name, start=event.start_at, tz=event.timezone)
+        else:
+            title, body = notices.reminder(
+                name=event.name,
+                start=event.start_at,
+                tz=event.timezone,
+                due=inp.due,
+                location=event.details.location,
+                link=event.details.link,
+                late=late,
+            )
         errors: dict[str, str | None] = {t.key: t.error for t in pending}
         sendable = [t for t in pending if t.error is None and t.url is not None and not skip]
-        if sendable and inp.wait_seconds > 0:
-            await asyncio.sleep(inp.wait_seconds)
         outcomes = await asyncio.gather(*(self._sender.send(t.url or "", title=title, body=body) for t in sendable))
         errors.update((t.key, o.error) for t, o in zip(sendable, outcomes, strict=True))
 
@@ -214,6 +237,8 @@ class ReminderActivities:
                     row.status, row.error = DeliveryStatus.SKIPPED, "the event had started before this reminder ran"
                     result["skipped"] += 1
                     continue
+                if row.attempts == 0:
+                    row.late = late
                 row.attempts += 1
                 if error is None:
                     row.status, row.error = DeliveryStatus.SENT, None
@@ -324,7 +349,7 @@ class ReminderActivities:
 
     @staticmethod
     async def _log_rows(
-        session: AsyncSession, event: Event, inp: SendInput, targets: list[Target], late: bool
+        session: AsyncSession, event: Event, inp: SendInput, targets: list[Target]
     ) -> dict[str, NotificationLog]:
         keys = [t.key for t in targets]
         rows: dict[str, NotificationLog] = {}
@@ -342,7 +367,6 @@ class ReminderActivities:
                     kind=inp.kind,
                     due_at=inp.due,
                     status=DeliveryStatus.PENDING,
-                    late=late,
                     attempts=0,
                 )
                 session.add(row)

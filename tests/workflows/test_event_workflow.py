@@ -7,8 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from core.delivery import add_console_listener, remove_console_listener
-from core.models import EventParticipant, NotificationLog, User
+from core.models import NotificationLog
 from core.scheduling import workflow_id
 from core.service import (
     EventDraft,
@@ -24,7 +23,6 @@ from tests.conftest import MEMBER, ORGANIZER
 from tests.sinks import HttpSink
 from tests.workflows.conftest import Skipping, eventually
 from workflows.event_workflow import INSTANTS_PER_RUN
-from workflows.messages import BATCH_SIZE
 
 
 async def _log(sk: Skipping) -> list[NotificationLog]:
@@ -207,40 +205,5 @@ async def test_long_countdown_continues_as_new_without_repeats(skipping: Skippin
     dues = [row.due_at for row in await _log(skipping)]
     assert len(dues) == len(set(dues)) == expected
     handle = skipping.rt.client.get_workflow_handle(workflow_id(skipping.rt.settings.instance, event.id))
-    assert (await handle.describe()).run_id != (
-        await handle.describe()
-    ).raw_description.workflow_execution_info.first_run_id
-
-
-async def test_large_subscriber_list_is_sent_in_batches_once_each(skipping: Skipping) -> None:
-    """An event with more subscribers than one batch reaches every one of them exactly once."""
-    core = skipping.rt.core
-    event = await create_event(
-        core=core, actor=ORGANIZER, draft=EventDraft(name="Town hall", start=skipping.clock() + timedelta(hours=2))
-    )
-    count = BATCH_SIZE * 2 + 37
-    async with core.sessions.begin() as session:
-        users = [User(platform="console", tenant="guild-a", platform_user_id=f"u{i}") for i in range(count)]
-        session.add_all(users)
-        await session.flush()
-        session.add_all(
-            EventParticipant(
-                event_id=event.id, user_id=u.id, tags="dm", custom_time_delta_seconds="3600", joined_at=skipping.clock()
-            )
-            for u in users
-        )
-    received: list[str] = []
-    listener = lambda who, title, body: received.append(who)  # noqa: E731
-    add_console_listener(listener)
-    try:
-        await subscribe(core=core, actor=MEMBER, ref=event.code, custom_time_delta_seconds="1h")  # signals the workflow
-        await skipping.advance(timedelta(hours=1, minutes=1))
-        await eventually(lambda: _received(received, count + 1), timeout=60)
-        await asyncio.sleep(0.5)
-    finally:
-        remove_console_listener(listener)
-    assert len(received) == len(set(received)) == count + 1
-
-
-async def _received(received: list[str], n: int) -> bool:
-    return len(received) >= n
+    described = await handle.describe()
+    assert described.run_id != described.raw_description.workflow_execution_info.first_run_id  # continued as new
