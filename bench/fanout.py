@@ -1,0 +1,234 @@
+"""One event with many subscribers (default 10,000): time from the due instant to the last delivery.
+
+Embedded default (SQLite file, embedded dev server, in-process worker). Every subscriber is a console user
+subscribed with the implicit `dm` tag, so each reminder is a direct message through the in-process console
+destination (`soonishconsole://USER`), counted by a console listener. The event and one subscription go through
+the service (so the workflow is started and signalled); the other participants are bulk-inserted with the ORM
+models, which is what 9,999 `/subscribe` commands would have left in the database.
+
+    .venv/bin/python bench/fanout.py [--subscribers 10000] [--send-ahead 3] [--lead 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import insert, select
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+
+from bench.common import (
+    CpuMeter,
+    Stats,
+    bench_settings,
+    count_activity_failures,
+    embedded,
+    machine,
+    table,
+    wait_for_quiet,
+)
+from core.delivery import add_console_listener, remove_console_listener
+from core.models import EventParticipant, NotificationLog, User
+from core.scheduling import workflow_id
+from core.service import EventDraft, create_event, subscribe
+from core.views import Actor
+
+ORGANIZER = Actor(platform="console", tenant="bench", user_id="org", display_name="Organizer")
+OFFSET = 60  # seconds before the start
+CHUNK = 2000  # rows per bulk INSERT
+
+
+async def main(subscribers: int, send_ahead: float, lead: float, wait: float, quiet: float) -> int:
+    print(f"machine: {machine()}")
+    if quiet:
+        print(wait_for_quiet(quiet))
+    print(f"subscribers: {subscribers}, send-ahead: {send_ahead:g} s")
+    deliveries: list[tuple[float, str]] = []
+    lock = threading.Lock()
+
+    def listener(user: str, title: str, body: str) -> None:
+        with lock:
+            deliveries.append((time.time(), user))
+
+    failures = count_activity_failures()
+    add_console_listener(listener)
+    try:
+        with tempfile.TemporaryDirectory(prefix="soonish-bench-") as tmp:
+            settings = bench_settings(Path(tmp), SOONISH_SEND_AHEAD_SECONDS=send_ahead)
+            async with embedded(settings) as rt:
+                core = rt.core
+                t0 = datetime.now(UTC)
+                due = (t0 + timedelta(seconds=lead)).replace(microsecond=0) + timedelta(seconds=1)
+                start = due + timedelta(seconds=OFFSET)
+                event = await create_event(core=core, actor=ORGANIZER, draft=EventDraft(name="Launch", start=start))
+
+                began = time.perf_counter()
+                joined = datetime.now(UTC)
+                async with core.sessions.begin() as session:
+                    for lo in range(1, subscribers, CHUNK):
+                        hi = min(subscribers, lo + CHUNK)
+                        await session.execute(
+                            insert(User),
+                            [
+                                {"platform": "console", "tenant": "bench", "platform_user_id": f"f{i}"}
+                                for i in range(lo, hi)
+                            ],
+                        )
+                    ids = (
+                        await session.execute(
+                            select(User.id).where(User.tenant == "bench", User.platform_user_id.like("f%"))
+                        )
+                    ).scalars()
+                    rows = [
+                        {
+                            "event_id": event.id,
+                            "user_id": uid,
+                            "tags": "dm",
+                            "custom_time_delta_seconds": str(OFFSET),
+                            "custom_frequency": "none",
+                            "joined_at": joined,
+                        }
+                        for uid in ids
+                    ]
+                    for lo in range(0, len(rows), CHUNK):
+                        await session.execute(insert(EventParticipant), rows[lo : lo + CHUNK])
+                # The one real subscription: goes through the service and signals the workflow.
+                await subscribe(
+                    core=core,
+                    actor=Actor(platform="console", tenant="bench", user_id="f0"),
+                    ref=event.code,
+                    tags="dm",
+                    custom_time_delta_seconds=[OFFSET],
+                )
+                insert_s = time.perf_counter() - began
+                expected = len(rows) + 1
+                margin = (due - datetime.now(UTC)).total_seconds() - send_ahead
+                print(f"{expected} participants stored in {insert_s:.1f} s; reminder due at {due.isoformat()}")
+                if margin < 1:
+                    print("WARNING: the setup ran into the wake-up time; raise --lead")
+
+                wake = due - timedelta(seconds=send_ahead)
+                await asyncio.sleep(max(0.0, (wake - datetime.now(UTC)).total_seconds() - 1))
+                meter = CpuMeter(rt.dev_server.process.pid if rt.dev_server else None)
+                deadline = due + timedelta(seconds=wait)
+                while len(deliveries) < expected and datetime.now(UTC) < deadline:
+                    await asyncio.sleep(0.1)
+                cpu = meter.report()
+                with lock:
+                    got = list(deliveries)
+
+                settle = time.monotonic() + 30
+                while True:
+                    async with core.sessions() as session:
+                        statuses = Counter(
+                            (status, late)
+                            for status, late in (
+                                await session.execute(select(NotificationLog.status, NotificationLog.late))
+                            ).all()
+                        )
+                    if not any(s == "pending" for s, _ in statuses) or time.monotonic() > settle:
+                        break
+                    await asyncio.sleep(0.5)
+
+                batches = await _batches(rt.client, workflow_id(settings.instance, event.id), due)
+    finally:
+        remove_console_listener(listener)
+
+    due_ts = due.timestamp()
+    times = sorted(at - due_ts for at, _ in got)
+    users = Counter(user for _, user in got)
+    print()
+    print(f"one event, {expected} subscribers (dm), send-ahead {send_ahead:g} s; seconds after due")
+    rows_out = [
+        ["deliveries", len(got)],
+        ["distinct recipients", len(users)],
+        ["duplicates", sum(n - 1 for n in users.values() if n > 1)],
+        ["first delivery", times[0] if times else float("nan")],
+        ["median delivery", Stats(times).summary()["p50"]],
+        ["last delivery", times[-1] if times else float("nan")],
+        ["deliveries/s (first to last)", (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else float("nan")],
+    ]
+    print(table(["measure", "value"], rows_out))
+    print(f"log rows (status, late): {dict(statuses)}")
+    print(f"from 1 s before the wake-up to the last delivery: {cpu}")
+    print("activity failures logged by the worker:", dict(failures) or "none")
+    if batches:
+        print()
+        print(f"send_notifications activities (batches of up to 500), seconds after due: {len(batches)}")
+        durations = [b[2] - b[1] for b in batches]
+        d = Stats(durations).summary()
+        waits = [b[1] - b[0] for b in batches]
+        print(
+            table(
+                ["measure", "value"],
+                [
+                    ["first batch scheduled", batches[0][0]],
+                    ["first batch started", batches[0][1]],
+                    ["first batch completed", batches[0][2]],
+                    ["last batch completed", batches[-1][2]],
+                    ["batch duration p50", d["p50"]],
+                    ["batch duration max", d["max"]],
+                    ["gap between batches (schedule - previous completion) max", max(_gaps(batches), default=0.0)],
+                    ["scheduled-to-started max", max(waits)],
+                ],
+            )
+        )
+    await asyncio.sleep(0.1)
+    return 0 if len(users) == expected else 1
+
+
+def _gaps(batches: list[tuple[float, float, float]]) -> list[float]:
+    return [b[0] - a[2] for a, b in itertools.pairwise(batches)]
+
+
+async def _batches(client: Client, wf_id: str, due: datetime) -> list[tuple[float, float, float]]:
+    """(scheduled, started, completed) of each send_notifications activity, seconds after due."""
+    handle = client.get_workflow_handle(wf_id)
+    history = await handle.fetch_history()
+    scheduled: dict[int, float] = {}
+    started: dict[int, float] = {}
+    out: list[tuple[float, float, float]] = []
+
+    def sec(ev: Any) -> float:
+        return float((ev.event_time.ToDatetime(tzinfo=UTC) - due).total_seconds())
+
+    for ev in history.events:
+        if (
+            ev.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+            and ev.activity_task_scheduled_event_attributes.activity_type.name == "send_notifications"
+        ):
+            scheduled[ev.event_id] = sec(ev)
+        elif ev.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            sid = ev.activity_task_started_event_attributes.scheduled_event_id
+            if sid in scheduled:
+                started[sid] = sec(ev)
+        elif ev.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            sid = ev.activity_task_completed_event_attributes.scheduled_event_id
+            if sid in scheduled:
+                out.append((scheduled[sid], started.get(sid, float("nan")), sec(ev)))
+    return out
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--subscribers", type=int, default=10_000, help="subscribers of the one event (default 10000)")
+    parser.add_argument("--send-ahead", type=float, default=3.0, help="SOONISH_SEND_AHEAD_SECONDS (default 3)")
+    parser.add_argument("--lead", type=float, default=20.0, help="seconds from now to the due instant (default 20)")
+    parser.add_argument("--wait", type=float, default=240.0, help="seconds after due to wait for deliveries")
+    parser.add_argument(
+        "--quiet-wait", type=float, default=0.0, help="wait up to this many seconds for an idle machine first"
+    )
+    args = parser.parse_args()
+    sys.exit(asyncio.run(main(args.subscribers, args.send_ahead, args.lead, args.wait, args.quiet_wait)))

