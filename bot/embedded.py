@@ -92,7 +92,10 @@ class DevServer:
             command += ["--ui-port", str(ui_port)]
             ui_url = f"http://{host}:{ui_port}"
         output = log_file.open("ab") if log_file else subprocess.DEVNULL
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)  # noqa: S603
+        # Its own session: a Ctrl-C in the terminal reaches only Soonish, which stops the server after the worker.
+        process = subprocess.Popen(  # noqa: S603
+            command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
         server = cls(process=process, address=f"{host}:{port}", ui_url=ui_url)
         deadline = time.monotonic() + timeout
         while not port_open(host, port):
