@@ -293,13 +293,15 @@ class ReminderActivities:
                     select(EventParticipant)
                     .where(EventParticipant.event_id == event.id, EventParticipant.id > inp.after_participant_id)
                     .order_by(EventParticipant.id)
-                    .limit(BATCH_SIZE)
+                    .limit(BATCH_SIZE + 1)  # one more than a batch tells whether another batch follows
                 )
             )
             .scalars()
             .all()
         )
-        next_id = page[-1].id if len(page) == BATCH_SIZE else None
+        more = len(page) > BATCH_SIZE
+        page = page[:BATCH_SIZE]
+        next_id = page[-1].id if more else None
         due_now = [
             p
             for p in page
