@@ -258,9 +258,6 @@ class TimedScheduler:
         finally:
             self.samples.append((time.perf_counter() - began) * 1000)
 
-    async def upcoming(self, event_id: int) -> Any:
-        return await self._inner.upcoming(event_id)
-
 
 def timed_core(core: Core) -> tuple[Core, TimedScheduler]:
     """The same core with its scheduler wrapped in a TimedScheduler."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
@@ -45,9 +45,6 @@ class Scheduler(Protocol):
     async def changed(self, event_id: int, reason: str) -> None:
         """Tell the event's workflow to re-read the event, starting it if it has never run."""
 
-    async def upcoming(self, event_id: int) -> list[datetime]:
-        """The reminder instants the event's workflow is waiting for."""
-
 
 class TemporalScheduler:
     """`Scheduler` on a Temporal client; refuses to bring an ended event's workflow back."""
@@ -74,11 +71,3 @@ class TemporalScheduler:
             raise Conflict("This event has already ended; its reminders cannot change.") from exc
         except (RPCError, RuntimeError) as exc:  # a lazy client that cannot connect raises RuntimeError
             raise SchedulerUnavailable("The reminder scheduler is unreachable; nothing was changed.") from exc
-
-    async def upcoming(self, event_id: int) -> list[datetime]:
-        handle: WorkflowHandle[object, object] = self._client.get_workflow_handle(workflow_id(self._instance, event_id))
-        try:
-            values: list[datetime] = await handle.query(QUERY_UPCOMING, result_type=list[datetime])
-        except RPCError:
-            return []
-        return values
