@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     discord_api_base: str = Field(
         default="https://discord.com/api/v10", pattern=r"^https?://", validation_alias="DISCORD_API_BASE"
     )
+    discord_gateway_url: str | None = Field(default=None, pattern=r"^wss?://", validation_alias="DISCORD_GATEWAY_URL")
     discord_sync_commands: bool = Field(default=True, validation_alias="DISCORD_SYNC_COMMANDS")
     log_level: str = Field(default="INFO", validation_alias="SOONISH_LOG_LEVEL")
 

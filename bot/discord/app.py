@@ -6,7 +6,9 @@ import logging
 from typing import Any
 
 import discord
+import yarl
 from discord import app_commands
+from discord.gateway import DiscordWebSocket
 
 from bot.discord.announcement import SubscribeButton, UnsubscribeButton
 from bot.discord.commands import COMMANDS
@@ -57,8 +59,12 @@ class SoonishBot(discord.Client):
         log.info("Discord bot connected as %s in %d guild(s)", self.user, len(self.guilds))
 
 
-def build_bot(core: Core, *, api_base: str | None = None, sync_commands: bool = False) -> SoonishBot:
-    """The configured bot; `api_base` points discord.py at another REST base URL (a local fake in tests)."""
+def build_bot(
+    core: Core, *, api_base: str | None = None, gateway_url: str | None = None, sync_commands: bool = False
+) -> SoonishBot:
+    """The configured bot; `api_base` and `gateway_url` point discord.py elsewhere (a local fake in tests)."""
     if api_base:
         discord.http.Route.BASE = api_base.rstrip("/")
+    if gateway_url:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
     return SoonishBot(core, sync_commands=sync_commands)
