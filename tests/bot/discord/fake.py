@@ -217,7 +217,8 @@ class FakeDiscord:
     async def dispatch(self, event: str, data: Any) -> None:
         """Send one event to every connected client."""
         for ws in list(self._sockets):
-            await self._send(ws, event, data)
+            if not ws.closed:
+                await self._send(ws, event, data)
 
     def _ready(self) -> dict[str, Any]:
         return {
@@ -338,6 +339,25 @@ class FakeDiscord:
         """A member presses a button on `message`; returns the interaction id."""
         data = {"custom_id": custom_id, "component_type": 2}
         payload = self._interaction(3, data, self._member(user_id, display, permissions), message=message)
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return str(payload["id"])
+
+    async def autocomplete(self, user_id: int, words: str, option: str, typed: str) -> str:
+        """A member types into an autocompleted option; returns the interaction id."""
+        head, *sub = words.split()
+        focused = [{"name": option, "type": 3, "value": typed, "focused": True}]
+        data: dict[str, Any] = {"id": str(self.next_id()), "name": head, "type": 1}
+        data["options"] = [{"name": sub[0], "type": 1, "options": focused}] if sub else focused
+        payload = self._interaction(4, data, self._member(user_id, "member", NOTHING))
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return str(payload["id"])
+
+    async def submit(self, user_id: int, custom_id: str, values: dict[str, str]) -> str:
+        """A member submits a modal with these text inputs (by custom id); returns the interaction id."""
+        rows = [{"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in values.items()]
+        payload = self._interaction(
+            5, {"custom_id": custom_id, "components": rows}, self._member(user_id, "o", NOTHING)
+        )
         await self.dispatch("INTERACTION_CREATE", payload)
         return str(payload["id"])
 
