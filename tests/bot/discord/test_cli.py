@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -61,3 +62,27 @@ def test_soonish_discord_needs_a_token(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "DISCORD_TOKEN" in done.stderr
+
+
+async def test_soonish_up_starts_the_bot_when_a_token_is_set(tmp_path: Path, fake: FakeDiscord) -> None:
+    """`soonish up` with DISCORD_TOKEN says the Discord bot runs, and the bot answers."""
+    env = soonish_env(
+        tmp_path / "var",
+        SOONISH_API_PORT=str(free_port()),
+        TEMPORAL_PORT=str(free_port()),
+        TEMPORAL_UI_PORT=str(free_port()),
+        DISCORD_TOKEN=TOKEN,
+        DISCORD_API_BASE=fake.rest_base,
+        DISCORD_GATEWAY_URL=fake.gateway_url,
+    )
+    up = Process("up", ["up", "--no-console"], env, tmp_path)
+    try:
+        await up.wait_for_output("Press Ctrl-C to stop.", timeout=90)
+        assert f"Discord      bot via {fake.rest_base}" in up.output()
+        await up.wait_for_output("Discord bot connected", timeout=30)
+        shown = await fake.answer(await fake.command(1, "timezone show"))
+        assert int(shown["flags"]) & 64 and "UTC" in shown["content"]
+    finally:
+        code = await up.stop(signal.SIGINT)
+    assert code == 0, up.output()[-2000:]
+    assert TOKEN not in up.output()
