@@ -56,3 +56,16 @@ async def test_subscribe_button_then_reminder_by_dm_and_in_channel_once(discord_
     assert len(dms) == 1 and len(channel) == 1
     assert "Game night" in dms[0]["content"] and "Game night" in channel[0]["content"]
     assert all(TOKEN not in c.raw for c in h.fake.calls)
+
+
+async def test_event_log_shows_the_organizer_all_and_a_member_their_own(discord_bot: Harness) -> None:
+    """/event log: the organizer sees the channel's and the member's deliveries; the member only theirs."""
+    h = discord_bot
+    await create(h, "in 12 seconds", remind="6s")
+    await h.fake.answer(await h.fake.command(MEMBER, "subscribe", event="Game night", tags="dm"))
+    await wait_until(lambda: h.fake.posted(dm_channel(MEMBER)) and h.fake.posted(CHANNEL_ID), timeout=30)
+    await asyncio.sleep(1)
+    everything = await h.fake.answer(await h.fake.command(ORGANIZER, "event log", event="Game night"))
+    own = await h.fake.answer(await h.fake.command(MEMBER, "event log", event="Game night"))
+    assert len(everything["content"].splitlines()) == 2 and "<t:" in everything["content"]
+    assert len(own["content"].splitlines()) == 1 and "direct message" in own["content"]
