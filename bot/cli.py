@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from bot.api.app import build_api
 from bot.api.server import make_server
 from bot.console import local_user, run_console
+from bot.discord import build_bot
 from bot.runtime import Runtime, open_database, open_runtime
 from core.config import Settings, explain
 from core.db import session_factory
@@ -25,7 +26,7 @@ from core.service import create_api_key
 log = logging.getLogger("soonish")
 
 # Named in the Procfile already; each says plainly that it is not available until it is built.
-PLATFORMS_TO_COME = ("Discord", "Slack")
+PLATFORMS_TO_COME = ("Slack",)
 
 
 def _describe_database(url: str) -> str:
@@ -47,7 +48,9 @@ async def _until_stopped(stop: asyncio.Event, tasks: Sequence[asyncio.Task[None]
         waiter.cancel()
 
 
-async def _serve(settings: Settings, *, embed: bool, worker: bool, api: bool, console: bool) -> None:
+async def _serve(
+    settings: Settings, *, embed: bool, worker: bool, api: bool, console: bool, discord: bool = False
+) -> None:
     # Signals are caught from the first moment, so a stop during start-up is still a clean stop.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -56,13 +59,21 @@ async def _serve(settings: Settings, *, embed: bool, worker: bool, api: bool, co
     try:
         async with open_runtime(settings, embed_temporal=embed) as rt, contextlib.AsyncExitStack() as stack:
             tasks: list[asyncio.Task[None]] = []
-            server = console_task = None
+            server = console_task = bot = None
             if worker:
                 await stack.enter_async_context(rt.worker())
             if api:
                 server = make_server(build_api(rt.core), host=settings.api_host, port=settings.api_port)
                 tasks.append(asyncio.create_task(server.serve()))
-            _announce(rt, worker=worker, api=api, console=console)
+            if discord and settings.discord_token is not None:
+                bot = build_bot(
+                    rt.core,
+                    api_base=settings.discord_api_base,
+                    gateway_url=settings.discord_gateway_url,
+                    sync_commands=settings.discord_sync_commands,
+                )
+                tasks.append(asyncio.create_task(bot.start(settings.discord_token.get_secret_value())))
+            _announce(rt, worker=worker, api=api, console=console, discord=bot is not None)
             if console:
                 console_task = asyncio.create_task(run_console(rt.core, user=local_user()))
                 tasks.append(console_task)
@@ -74,13 +85,15 @@ async def _serve(settings: Settings, *, embed: bool, worker: bool, api: bool, co
                     server.should_exit = True
                 if console_task is not None:
                     console_task.cancel()
+                if bot is not None:
+                    await bot.close()
                 await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
 
 
-def _announce(rt: Runtime, *, worker: bool, api: bool, console: bool) -> None:
+def _announce(rt: Runtime, *, worker: bool, api: bool, console: bool, discord: bool = False) -> None:
     s = rt.settings
     lines = ["Soonish is running:"]
     if rt.dev_server is not None:
@@ -96,6 +109,8 @@ def _announce(rt: Runtime, *, worker: bool, api: bool, console: bool) -> None:
         lines.append(f"  Worker       task queue {s.temporal_task_queue}")
     if api:
         lines.append(f"  HTTP API     http://{s.api_host}:{s.api_port} (OpenAPI docs at /docs)")
+    if discord:
+        lines.append(f"  Discord      bot via {s.discord_api_base}")
     if console:
         lines.append("  Console      type /help below")
     lines.append("Press Ctrl-C to stop.")
@@ -117,6 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("api", help="serve the HTTP API")
     commands.add_parser("console", help="type commands as the local user (with an in-process worker)")
     commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser("discord", help="run the Discord bot (needs DISCORD_TOKEN)")
     for platform in PLATFORMS_TO_COME:
         commands.add_parser(platform.lower(), help=f"run the {platform} bot (not in this version yet)")
     keys = commands.add_parser("api-key", help="manage HTTP API keys")
@@ -141,7 +157,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         match args.command:
             case "up":
                 console = sys.stdin.isatty() and not args.no_console
-                asyncio.run(_serve(settings, embed=True, worker=True, api=True, console=console))
+                asyncio.run(
+                    _serve(
+                        settings,
+                        embed=True,
+                        worker=True,
+                        api=True,
+                        console=console,
+                        discord=settings.discord_token is not None,
+                    )
+                )
             case "console":
                 asyncio.run(_serve(settings, embed=True, worker=True, api=False, console=True))
             case "worker":
@@ -152,7 +177,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 asyncio.run(_migrate(settings))
             case "api-key":
                 asyncio.run(_api_key(settings, args.name))
-            case "discord" | "slack":
+            case "discord":
+                if settings.discord_token is None or not settings.discord_token.get_secret_value():
+                    print("Set DISCORD_TOKEN to the bot's token to run the Discord bot.", file=sys.stderr)
+                    return 2
+                asyncio.run(_serve(settings, embed=False, worker=False, api=False, console=False, discord=True))
+            case "slack":
                 print(
                     f"The {args.command.title()} front end is not part of this version of Soonish yet.", file=sys.stderr
                 )

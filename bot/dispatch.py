@@ -53,10 +53,20 @@ def _patch(cmd: Command) -> EventPatch:
     )
 
 
-async def execute(cmd: Command, *, core: Core, actor: Actor, channel_url: str | None = None) -> Reply:
-    """Run one command. Business errors come back as private replies; anything else is logged and apologised for."""
+async def execute(
+    cmd: Command,
+    *,
+    core: Core,
+    actor: Actor,
+    channel_url: str | None = None,
+    time_format: render.TimeFormat | None = None,
+) -> Reply:
+    """Run one command. Business errors come back as private replies; anything else is logged and apologised for.
+
+    `time_format` is how the platform writes an instant; by default, as text in the user's time zone.
+    """
     try:
-        return await _run(cmd, core=core, actor=actor, channel_url=channel_url)
+        return await _run(cmd, core=core, actor=actor, channel_url=channel_url, time_format=time_format)
     except SoonishError as exc:
         return Reply(exc.message, private=True)
     except Exception:
@@ -73,12 +83,14 @@ async def execute_line(line: str, *, core: Core, actor: Actor, channel_url: str 
     return await execute(cmd, core=core, actor=actor, channel_url=channel_url)
 
 
-async def _run(cmd: Command, *, core: Core, actor: Actor, channel_url: str | None) -> Reply:
+async def _run(
+    cmd: Command, *, core: Core, actor: Actor, channel_url: str | None, time_format: render.TimeFormat | None = None
+) -> Reply:
     words, arg = cmd.spec.words, cmd.argument
     if words == "help":
         return Reply(help_text(arg), private=True)
     me = await service.show_user(core=core, actor=actor)
-    when = render.local_time(me.timezone)
+    when = time_format or render.local_time(me.timezone)
     match words:
         case "event create":
             view = await service.create_event(core=core, actor=actor, draft=_draft(cmd, channel_url))

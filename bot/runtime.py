@@ -17,6 +17,7 @@ from bot.embedded import DevServer, port_open
 from core.config import Settings
 from core.db import create_engine, migrate, session_factory
 from core.delivery import Sender
+from core.discord_delivery import configure_discord
 from core.errors import SchedulerUnavailable
 from core.models import utcnow
 from core.scheduling import TemporalScheduler
@@ -94,6 +95,8 @@ async def open_runtime(
     settings: Settings, *, embed_temporal: bool = False, clock: Callable[[], datetime] = utcnow
 ) -> AsyncIterator[Runtime]:
     """Migrate the database, connect to (or start) Temporal and build the core; undo all of it on exit."""
+    if settings.discord_token is not None:
+        configure_discord(token=settings.discord_token.get_secret_value(), base_url=settings.discord_api_base)
     async with AsyncExitStack() as stack:
         engine = await stack.enter_async_context(open_database(settings))
         client, server = await _temporal(settings, stack, embed=embed_temporal)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,12 +12,13 @@ from typing import Any
 import apprise
 from apprise.decorators import notify
 
+from core.discord_delivery import DISCORD_SCHEME, ref_url, take_note
 from core.urlguard import apprise_asset, apprise_quietly, guard_url
 
 log = logging.getLogger(__name__)
 
 CONSOLE_SCHEME = "soonishconsole"
-INTERNAL_SCHEMES = frozenset({CONSOLE_SCHEME})
+INTERNAL_SCHEMES = frozenset({CONSOLE_SCHEME, DISCORD_SCHEME})
 
 ConsoleListener = Callable[[str, str, str], None]
 _console_listeners: list[ConsoleListener] = []
@@ -54,6 +56,8 @@ class Outcome:
 
     delivered: bool
     error: str | None = None
+    # Something the owner should know about a delivery that still arrived (such as a DM sent in the channel).
+    note: str | None = None
 
 
 class Sender:
@@ -76,6 +80,10 @@ class Sender:
 
     @staticmethod
     def _notify(url: str, title: str, body: str) -> Outcome:
+        ref = None
+        if url.split("://", 1)[0].lower() == DISCORD_SCHEME:
+            ref = uuid.uuid4().hex
+            url = ref_url(url, ref)
         sink = apprise.Apprise(asset=apprise_asset())
         with apprise_quietly():
             added = sink.add(url)
@@ -86,4 +94,5 @@ class Sender:
         except Exception as exc:  # a plugin bug must not take the whole batch down
             log.warning("delivery raised %s", type(exc).__name__)
             return Outcome(False, f"the notification service failed ({type(exc).__name__})")
-        return Outcome(True) if ok else Outcome(False, "the notification service did not accept the message")
+        note = take_note(ref) if ref else None
+        return Outcome(True, note=note) if ok else Outcome(False, "the notification service did not accept the message")

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from core import notices
+from core import discord_delivery, notices
 from core.delivery import Sender, console_url
 from core.models import (
     DeliveryStatus,
@@ -79,11 +79,20 @@ def _due_in(due: datetime, *, start: datetime, tz: str, offsets: str, frequency:
     return bool(nxt) and nxt[0] == due
 
 
-def dm_url(user: User) -> str | None:
-    """The bot's own direct-message destination for a chat user, where the platform has one here."""
-    if user.platform == "console":
-        return console_url(user.platform_user_id)
-    return None
+# platform -> (platform user id, the event's channel destination or None) -> the bot's DM destination
+DM_DESTINATIONS: dict[str, Callable[[str, str | None], str]] = {
+    "console": lambda user_id, channel: console_url(user_id),
+    "discord": discord_delivery.dm_url,
+}
+
+
+def dm_url(user: User, channel: str | None = None) -> str | None:
+    """The bot's own direct-message destination for a chat user, where the platform has one here.
+
+    `channel` is the event's channel destination, where a platform can fall back when the member's DMs are closed.
+    """
+    make = DM_DESTINATIONS.get(user.platform)
+    return make(user.platform_user_id, channel) if make else None
 
 
 async def _by_id(session: AsyncSession, model: type[Row], ids: Iterable[int]) -> dict[int, Row]:
@@ -218,9 +227,11 @@ class ReminderActivities:
                 late=late,
             )
         errors: dict[str, str | None] = {t.key: t.error for t in pending}
+        notes: dict[str, str | None] = {}
         sendable = [t for t in pending if t.error is None and t.url is not None and not skip]
         outcomes = await asyncio.gather(*(self._sender.send(t.url or "", title=title, body=body) for t in sendable))
         errors.update((t.key, o.error) for t, o in zip(sendable, outcomes, strict=True))
+        notes.update((t.key, o.note) for t, o in zip(sendable, outcomes, strict=True))
 
         final_attempt = activity.info().attempt >= MAX_SEND_ATTEMPTS
         result = {"sent": 0, "failed": 0, "skipped": 0, "retrying": 0}
@@ -241,7 +252,7 @@ class ReminderActivities:
                     row.late = late
                 row.attempts += 1
                 if error is None:
-                    row.status, row.error = DeliveryStatus.SENT, None
+                    row.status, row.error = DeliveryStatus.SENT, notes.get(target.key)
                     result["sent"] += 1
                 elif target.error is not None or final_attempt:
                     row.status, row.error = DeliveryStatus.FAILED, error[:500]
@@ -263,6 +274,7 @@ class ReminderActivities:
     async def _targets(self, session: AsyncSession, event: Event, inp: SendInput) -> tuple[list[Target], int | None]:
         cancelling = inp.kind == "cancellation"
         targets: list[Target] = []
+        channel = self._secrets.decrypt(event.channel_url_encrypted) if event.channel_url_encrypted else None
         if (
             inp.after_participant_id == 0
             and event.channel_url_encrypted
@@ -284,7 +296,7 @@ class ReminderActivities:
                     user_id=None,
                     integration_id=None,
                     label=f"channel {event.channel_label}",
-                    url=self._secrets.decrypt(event.channel_url_encrypted),
+                    url=channel,
                 )
             )
         page = (
@@ -325,7 +337,7 @@ class ReminderActivities:
         for p in due_now:
             tags = set(split_stored(p.tags))
             if DM_TAG in tags:
-                url = dm_url(p.user)
+                url = dm_url(p.user, channel)
                 targets.append(
                     Target(
                         key=_key(inp.kind, event.id, inp.due, p.user_id, DM_TAG),

@@ -1,0 +1,70 @@
+"""The bot object: commands, persistent buttons and the error handler, built the same way for every caller."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+
+from bot.discord.announcement import SubscribeButton, UnsubscribeButton
+from bot.discord.commands import COMMANDS
+from bot.discord.replies import Answer, failure, show
+from core.service import Core
+
+log = logging.getLogger(__name__)
+
+
+class SoonishTree(app_commands.CommandTree["SoonishBot"]):
+    """The command tree; option conversion errors and anything a handler let through end here."""
+
+    async def on_error(self, interaction: discord.Interaction[SoonishBot], error: app_commands.AppCommandError) -> None:
+        """Answer the interaction whatever happened."""
+        if isinstance(error, app_commands.CommandInvokeError):
+            result = failure(error.original)
+        elif isinstance(error, app_commands.TransformerError | app_commands.CheckFailure):
+            result = Answer(str(error)[:300] or "That option is not valid.", private=True)
+        else:
+            result = failure(error)
+        try:
+            await show(interaction, result)
+        except discord.HTTPException:
+            log.warning("could not answer a failed interaction")
+
+
+class SoonishBot(discord.Client):
+    """The Discord bot over one core."""
+
+    def __init__(self, core: Core, *, sync_commands: bool = False, **options: Any) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(intents=intents, **options)
+        self.core = core
+        self.sync_commands = sync_commands
+        self.tree = SoonishTree(self)
+        for command in COMMANDS:
+            self.tree.add_command(command)
+
+    async def setup_hook(self) -> None:
+        """Register the persistent buttons (announcements keep working after a restart) and publish the commands."""
+        self.add_dynamic_items(SubscribeButton, UnsubscribeButton)
+        if self.sync_commands:
+            await self.tree.sync()
+
+    async def on_ready(self) -> None:
+        """Say who we are."""
+        log.info("Discord bot connected as %s in %d guild(s)", self.user, len(self.guilds))
+
+
+def build_bot(
+    core: Core, *, api_base: str | None = None, gateway_url: str | None = None, sync_commands: bool = False
+) -> SoonishBot:
+    """The configured bot; `api_base` and `gateway_url` point discord.py elsewhere (a local fake in tests)."""
+    if api_base:
+        discord.http.Route.BASE = api_base.rstrip("/")
+    if gateway_url:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+    return SoonishBot(core, sync_commands=sync_commands)

@@ -1,0 +1,287 @@
+"""The slash commands: each parses its options into the shared grammar, makes one core call and renders it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.discord.announcement import event_buttons, event_embed
+from bot.discord.replies import Answer, actor_of, answer, timestamp
+from bot.dispatch import execute
+from bot.grammar import BY_WORDS, Command, help_text
+from core import service
+from core.discord_delivery import channel_url
+from core.service import EventDraft
+
+# The client is the SoonishBot; its `core` is what every handler calls.
+Interaction = discord.Interaction[Any]
+AUTOCOMPLETE_LIMIT = 25
+
+
+def _channel(interaction: Interaction) -> str | None:
+    return channel_url(interaction.channel_id) if interaction.channel_id else None
+
+
+async def run(interaction: Interaction, words: str, argument: str = "", **options: str | None) -> None:
+    """Run one grammar command through the shared dispatcher and show its reply."""
+
+    async def work() -> Answer:
+        cmd = Command(
+            spec=BY_WORDS[words],
+            argument=argument.strip(),
+            options={k: v for k, v in options.items() if v is not None},
+        )
+        reply = await execute(
+            cmd,
+            core=interaction.client.core,
+            actor=actor_of(interaction),
+            channel_url=_channel(interaction),
+            time_format=timestamp,
+        )
+        return Answer.of(reply)
+
+    await answer(interaction, work)
+
+
+async def upcoming_events(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """The guild's upcoming events whose name contains what was typed so far."""
+    try:
+        views = await service.list_events(core=interaction.client.core, actor=actor_of(interaction))
+    except Exception:  # autocomplete is a nicety; the command itself reports problems
+        return []
+    wanted = current.strip().lower()
+    return [
+        app_commands.Choice(name=f"{v.name} ({v.code})"[:100], value=v.code)
+        for v in views
+        if wanted in v.name.lower() or wanted in v.code.lower()
+    ][:AUTOCOMPLETE_LIMIT]
+
+
+async def create_event(interaction: Interaction, draft: EventDraft) -> None:
+    """Create the event and post its announcement, with buttons, in the channel."""
+
+    async def work() -> Answer:
+        view = await service.create_event(core=interaction.client.core, actor=actor_of(interaction), draft=draft)
+        return Answer(text="New event!", embed=event_embed(view), view=event_buttons(view.id))
+
+    await answer(interaction, work)
+
+
+class EventModal(discord.ui.Modal, title="New event"):
+    """The event form, for organizers who run /event create without options."""
+
+    name: discord.ui.TextInput[EventModal] = discord.ui.TextInput(label="Name", max_length=100)
+    start: discord.ui.TextInput[EventModal] = discord.ui.TextInput(label="Start", placeholder="friday 20:00")
+    end: discord.ui.TextInput[EventModal] = discord.ui.TextInput(label="End", required=False)
+    description: discord.ui.TextInput[EventModal] = discord.ui.TextInput(
+        label="Description", style=discord.TextStyle.paragraph, required=False, max_length=2000
+    )
+    remind: discord.ui.TextInput[EventModal] = discord.ui.TextInput(
+        label="Reminders before the start", placeholder="1d, 1h", required=False
+    )
+
+    async def on_submit(self, interaction: Interaction) -> None:
+        """Create the event from the form."""
+        await create_event(
+            interaction,
+            EventDraft(
+                name=self.name.value,
+                start=self.start.value,
+                end=self.end.value or None,
+                description=self.description.value,
+                default_offsets=self.remind.value or None,
+                channel_url=_channel(interaction),
+                channel_trusted=True,
+            ),
+        )
+
+
+event = app_commands.Group(name="event", description="Create and manage events", guild_only=True)
+
+
+@event.command(name="create", description=BY_WORDS["event create"].summary)
+@app_commands.describe(
+    name="What the event is called",
+    start="When it starts: 2026-12-05 20:00, friday 8pm, in 2 hours",
+    end="When it ends",
+    description="What it is about",
+    location="Where it happens",
+    remind="Channel and default reminders before the start, such as 1d, 1h",
+    timezone="The zone the times are in (default: yours)",
+    link="A link for the event",
+)
+async def event_create(
+    interaction: Interaction,
+    name: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    description: str | None = None,
+    location: str | None = None,
+    remind: str | None = None,
+    timezone: str | None = None,
+    link: str | None = None,
+) -> None:
+    """Create an event from the options, or from a form when no name or start is given."""
+    if not name and not start:
+        await interaction.response.send_modal(EventModal())
+        return
+    draft = EventDraft(
+        name=name or "",
+        start=start or "",
+        end=end,
+        timezone=timezone,
+        description=description or "",
+        location=location or "",
+        link=link or "",
+        default_offsets=remind,
+        channel_url=_channel(interaction),
+        channel_trusted=True,
+    )
+    await create_event(interaction, draft)
+
+
+@event.command(name="update", description=BY_WORDS["event update"].summary)
+@app_commands.autocomplete(event=upcoming_events)
+async def event_update(
+    interaction: Interaction,
+    event: str,
+    name: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    description: str | None = None,
+    location: str | None = None,
+    remind: str | None = None,
+    timezone: str | None = None,
+    link: str | None = None,
+) -> None:
+    """Change an event (organizer or Manage Events)."""
+    await run(
+        interaction,
+        "event update",
+        event,
+        name=name,
+        start=start,
+        end=end,
+        description=description,
+        location=location,
+        remind=remind,
+        timezone=timezone,
+        link=link,
+    )
+
+
+@event.command(name="cancel", description=BY_WORDS["event cancel"].summary)
+@app_commands.autocomplete(event=upcoming_events)
+async def event_cancel(interaction: Interaction, event: str) -> None:
+    """Cancel an event (organizer or Manage Events); its subscribers are told."""
+    await run(interaction, "event cancel", event)
+
+
+@event.command(name="list", description=BY_WORDS["event list"].summary)
+async def event_list(interaction: Interaction, include_past: bool = False) -> None:
+    """The guild's events."""
+    await run(interaction, "event list", "all" if include_past else "")
+
+
+@event.command(name="info", description=BY_WORDS["event info"].summary)
+@app_commands.autocomplete(event=upcoming_events)
+async def event_info(interaction: Interaction, event: str) -> None:
+    """One event's details."""
+    await run(interaction, "event info", event)
+
+
+@event.command(name="log", description=BY_WORDS["event log"].summary)
+@app_commands.autocomplete(event=upcoming_events)
+async def event_log(interaction: Interaction, event: str) -> None:
+    """An event's deliveries: all of them for the organizer, a member's own otherwise."""
+    await run(interaction, "event log", event)
+
+
+@app_commands.command(name="subscribe", description=BY_WORDS["subscribe"].summary)
+@app_commands.guild_only()
+@app_commands.autocomplete(event=upcoming_events)
+@app_commands.describe(
+    tags="How to reach you: dm, or the tags of your destinations",
+    remind="When, before the start: 1d, 1h",
+    every="A countdown: hourly, daily or weekly",
+)
+async def subscribe(
+    interaction: Interaction, event: str, tags: str | None = None, remind: str | None = None, every: str | None = None
+) -> None:
+    """Get reminders for an event."""
+    await run(interaction, "subscribe", event, tags=tags, remind=remind, every=every)
+
+
+@app_commands.command(name="unsubscribe", description=BY_WORDS["unsubscribe"].summary)
+@app_commands.guild_only()
+@app_commands.autocomplete(event=upcoming_events)
+async def unsubscribe(interaction: Interaction, event: str) -> None:
+    """Stop reminders for an event."""
+    await run(interaction, "unsubscribe", event)
+
+
+integration = app_commands.Group(name="integration", description="Your reminder destinations (Apprise URLs)")
+
+
+@integration.command(name="add", description=BY_WORDS["integration add"].summary)
+@app_commands.describe(url="An Apprise URL, such as mailto://… or ntfy://…", tags="Tags to match", label="A name")
+async def integration_add(
+    interaction: Interaction, url: str, tags: str | None = None, label: str | None = None
+) -> None:
+    """Register a destination; the reply is private and shows the URL masked."""
+    await run(interaction, "integration add", url, tags=tags, label=label)
+
+
+@integration.command(name="list", description=BY_WORDS["integration list"].summary)
+async def integration_list(interaction: Interaction) -> None:
+    """Your destinations, masked."""
+    await run(interaction, "integration list")
+
+
+@integration.command(name="remove", description=BY_WORDS["integration remove"].summary)
+async def integration_remove(interaction: Interaction, id: str) -> None:
+    """Delete one of your destinations."""
+    await run(interaction, "integration remove", id)
+
+
+@integration.command(name="test", description=BY_WORDS["integration test"].summary)
+async def integration_test(interaction: Interaction, id: str) -> None:
+    """Send a test message to one of your destinations."""
+    await run(interaction, "integration test", id)
+
+
+timezone = app_commands.Group(name="timezone", description="The zone your times are read in")
+
+
+@timezone.command(name="set", description=BY_WORDS["timezone set"].summary)
+async def timezone_set(interaction: Interaction, zone: str) -> None:
+    """Set your time zone."""
+    await run(interaction, "timezone set", zone)
+
+
+@timezone.command(name="show", description=BY_WORDS["timezone show"].summary)
+async def timezone_show(interaction: Interaction) -> None:
+    """Show your time zone."""
+    await run(interaction, "timezone show")
+
+
+@app_commands.command(name="help", description=BY_WORDS["help"].summary)
+async def help_command(interaction: Interaction, command: str | None = None) -> None:
+    """The commands, or one command's usage."""
+
+    async def work() -> Answer:
+        return Answer(help_text(command or ""), private=True)
+
+    await answer(interaction, work)
+
+
+COMMANDS: tuple[app_commands.Command[Any, ..., Any] | app_commands.Group, ...] = (
+    event,
+    subscribe,
+    unsubscribe,
+    integration,
+    timezone,
+    help_command,
+)

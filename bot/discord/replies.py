@@ -1,0 +1,92 @@
+"""Answering an interaction: within Discord's 3-second window, and the one place errors become replies."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import discord
+
+from bot.dispatch import APOLOGY, Reply
+from core.errors import InvalidInput, SoonishError
+from core.views import Actor
+
+log = logging.getLogger(__name__)
+
+# Answer directly when the core is this quick; otherwise defer (privately) and follow up.
+ACK_WITHIN = 2.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the bot shows: text and/or an embed, buttons, and whether only the asking member sees it."""
+
+    text: str = ""
+    private: bool = False
+    embed: discord.Embed | None = None
+    view: discord.ui.View | None = None
+
+    @classmethod
+    def of(cls, reply: Reply) -> Answer:
+        """A text reply of the shared dispatcher."""
+        return cls(text=reply.text, private=reply.private)
+
+
+def timestamp(when: datetime) -> str:
+    """An instant as Discord shows it, in each reader's own zone: full date and relative."""
+    unix = int(when.timestamp())
+    return f"<t:{unix}:F> (<t:{unix}:R>)"
+
+
+def actor_of(interaction: discord.Interaction[Any]) -> Actor:
+    """The member asking, in the guild (the tenant) where they ask."""
+    if interaction.guild_id is None:
+        raise InvalidInput("Soonish works in server channels; use it there.")
+    perms = interaction.permissions
+    user = interaction.user
+    return Actor(
+        platform="discord",
+        tenant=str(interaction.guild_id),
+        user_id=str(user.id),
+        display_name=user.display_name[:100],
+        is_admin=perms.manage_events or perms.administrator,
+    )
+
+
+async def show(interaction: discord.Interaction[Any], answer: Answer) -> None:
+    """Send the answer as the interaction's response, or as a follow-up if it was deferred already."""
+    kwargs: dict[str, Any] = {"ephemeral": answer.private}
+    if answer.embed is not None:
+        kwargs["embed"] = answer.embed
+    if answer.view is not None:
+        kwargs["view"] = answer.view
+    text = answer.text[:2000] if answer.text else None
+    if interaction.response.is_done():
+        await interaction.followup.send(text or discord.utils.MISSING, **kwargs)
+    else:
+        await interaction.response.send_message(text, **kwargs)
+
+
+def failure(exc: BaseException) -> Answer:
+    """The one error handler: a core error is a short private message; anything else is logged and apologised for."""
+    if isinstance(exc, SoonishError):
+        return Answer(exc.message, private=True)
+    log.error("Discord interaction failed", exc_info=exc)
+    return Answer(APOLOGY, private=True)
+
+
+async def answer(interaction: discord.Interaction[Any], work: Callable[[], Awaitable[Answer]]) -> None:
+    """Run `work` and show its answer; defer first if it takes longer than Discord lets a response wait."""
+    task = asyncio.ensure_future(work())
+    done, _ = await asyncio.wait({task}, timeout=ACK_WITHIN)
+    if not done and not interaction.response.is_done():
+        await interaction.response.defer(ephemeral=True, thinking=True)
+    try:
+        result = await task
+    except Exception as exc:
+        result = failure(exc)
+    await show(interaction, result)
