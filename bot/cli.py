@@ -17,6 +17,8 @@ from bot.api.app import build_api
 from bot.api.server import make_server
 from bot.console import local_user, run_console
 from bot.runtime import Runtime, open_database, open_runtime
+from bot.slack.app import app_from_settings
+from bot.slack.server import SlackRunner
 from core.config import Settings, explain
 from core.db import session_factory
 from core.errors import SoonishError
@@ -25,7 +27,10 @@ from core.service import create_api_key
 log = logging.getLogger("soonish")
 
 # Named in the Procfile already; each says plainly that it is not available until it is built.
-PLATFORMS_TO_COME = ("Discord", "Slack")
+PLATFORMS_TO_COME = ("Discord",)
+SLACK_NOT_CONFIGURED = (
+    "The Slack bot needs SLACK_BOT_TOKEN and either SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)."
+)
 
 
 def _describe_database(url: str) -> str:
@@ -47,7 +52,9 @@ async def _until_stopped(stop: asyncio.Event, tasks: Sequence[asyncio.Task[None]
         waiter.cancel()
 
 
-async def _serve(settings: Settings, *, embed: bool, worker: bool, api: bool, console: bool) -> None:
+async def _serve(
+    settings: Settings, *, embed: bool, worker: bool, api: bool, console: bool, slack: bool = False
+) -> None:
     # Signals are caught from the first moment, so a stop during start-up is still a clean stop.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -56,13 +63,16 @@ async def _serve(settings: Settings, *, embed: bool, worker: bool, api: bool, co
     try:
         async with open_runtime(settings, embed_temporal=embed) as rt, contextlib.AsyncExitStack() as stack:
             tasks: list[asyncio.Task[None]] = []
-            server = console_task = None
+            server = console_task = slack_runner = None
             if worker:
                 await stack.enter_async_context(rt.worker())
             if api:
                 server = make_server(build_api(rt.core), host=settings.api_host, port=settings.api_port)
                 tasks.append(asyncio.create_task(server.serve()))
-            _announce(rt, worker=worker, api=api, console=console)
+            if slack:
+                slack_runner = SlackRunner.from_settings(app_from_settings(rt.core, settings), settings)
+                tasks.append(asyncio.create_task(slack_runner.run()))
+            _announce(rt, worker=worker, api=api, console=console, slack=slack_runner)
             if console:
                 console_task = asyncio.create_task(run_console(rt.core, user=local_user()))
                 tasks.append(console_task)
@@ -72,6 +82,8 @@ async def _serve(settings: Settings, *, embed: bool, worker: bool, api: bool, co
                 print("Stopping…", flush=True)
                 if server is not None:
                     server.should_exit = True
+                if slack_runner is not None:
+                    slack_runner.stop()
                 if console_task is not None:
                     console_task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
@@ -80,7 +92,7 @@ async def _serve(settings: Settings, *, embed: bool, worker: bool, api: bool, co
             loop.remove_signal_handler(sig)
 
 
-def _announce(rt: Runtime, *, worker: bool, api: bool, console: bool) -> None:
+def _announce(rt: Runtime, *, worker: bool, api: bool, console: bool, slack: SlackRunner | None = None) -> None:
     s = rt.settings
     lines = ["Soonish is running:"]
     if rt.dev_server is not None:
@@ -96,6 +108,8 @@ def _announce(rt: Runtime, *, worker: bool, api: bool, console: bool) -> None:
         lines.append(f"  Worker       task queue {s.temporal_task_queue}")
     if api:
         lines.append(f"  HTTP API     http://{s.api_host}:{s.api_port} (OpenAPI docs at /docs)")
+    if slack is not None:
+        lines.append(f"  Slack        {slack.where}")
     if console:
         lines.append("  Console      type /help below")
     lines.append("Press Ctrl-C to stop.")
@@ -116,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("worker", help="run a worker (any number may share the task queue)")
     commands.add_parser("api", help="serve the HTTP API")
     commands.add_parser("console", help="type commands as the local user (with an in-process worker)")
+    commands.add_parser("slack", help="run the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
     commands.add_parser("migrate", help="bring the database schema up to date")
     for platform in PLATFORMS_TO_COME:
         commands.add_parser(platform.lower(), help=f"run the {platform} bot (not in this version yet)")
@@ -141,18 +156,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         match args.command:
             case "up":
                 console = sys.stdin.isatty() and not args.no_console
-                asyncio.run(_serve(settings, embed=True, worker=True, api=True, console=console))
+                asyncio.run(
+                    _serve(settings, embed=True, worker=True, api=True, console=console, slack=settings.slack_enabled)
+                )
             case "console":
                 asyncio.run(_serve(settings, embed=True, worker=True, api=False, console=True))
             case "worker":
                 asyncio.run(_serve(settings, embed=False, worker=True, api=False, console=False))
             case "api":
                 asyncio.run(_serve(settings, embed=False, worker=False, api=True, console=False))
+            case "slack":
+                if not settings.slack_enabled:
+                    print(SLACK_NOT_CONFIGURED, file=sys.stderr)
+                    return 2
+                asyncio.run(_serve(settings, embed=False, worker=False, api=False, console=False, slack=True))
             case "migrate":
                 asyncio.run(_migrate(settings))
             case "api-key":
                 asyncio.run(_api_key(settings, args.name))
-            case "discord" | "slack":
+            case "discord":
                 print(
                     f"The {args.command.title()} front end is not part of this version of Soonish yet.", file=sys.stderr
                 )

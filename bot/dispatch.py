@@ -25,7 +25,8 @@ class Reply:
     private: bool = False
 
 
-def _draft(cmd: Command, channel_url: str | None) -> EventDraft:
+def event_draft(cmd: Command, channel_url: str | None) -> EventDraft:
+    """The event a `/event create` command describes."""
     return EventDraft(
         name=cmd.option("name") or "",
         start=cmd.option("start") or "",
@@ -81,7 +82,7 @@ async def _run(cmd: Command, *, core: Core, actor: Actor, channel_url: str | Non
     when = render.local_time(me.timezone)
     match words:
         case "event create":
-            view = await service.create_event(core=core, actor=actor, draft=_draft(cmd, channel_url))
+            view = await service.create_event(core=core, actor=actor, draft=event_draft(cmd, channel_url))
             return Reply("Event created.\n" + render.event(view, when) + f"\nSubscribe with /subscribe {view.code}")
         case "event update":
             view = await service.update_event(core=core, actor=actor, ref=arg, patch=_patch(cmd))

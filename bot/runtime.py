@@ -22,6 +22,7 @@ from core.models import utcnow
 from core.scheduling import TemporalScheduler
 from core.secrets import SecretBox
 from core.service import Core
+from core.slack_delivery import SlackPoster, configure_slack
 from workflows.activities import ReminderActivities
 from workflows.worker import build_worker
 
@@ -96,6 +97,15 @@ async def open_runtime(
     """Migrate the database, connect to (or start) Temporal and build the core; undo all of it on exit."""
     async with AsyncExitStack() as stack:
         engine = await stack.enter_async_context(open_database(settings))
+        if settings.slack_bot_token is not None and settings.slack_bot_token.get_secret_value():
+            configure_slack(
+                SlackPoster(
+                    token=settings.slack_bot_token.get_secret_value(),
+                    api_url=settings.slack_api_url,
+                    interval=settings.slack_channel_interval_seconds,
+                )
+            )
+            stack.callback(configure_slack, None)
         client, server = await _temporal(settings, stack, embed=embed_temporal)
         core = Core(
             sessions=session_factory(engine),

@@ -30,6 +30,7 @@ from core.models import (
 from core.reminders import reminder_instants
 from core.secrets import SecretBox
 from core.service.events import offsets_of
+from core.slack_delivery import slack_url
 from core.tags import DM_TAG, split_stored
 from core.timeparse import Frequency
 from workflows.messages import (
@@ -79,11 +80,17 @@ def _due_in(due: datetime, *, start: datetime, tz: str, offsets: str, frequency:
     return bool(nxt) and nxt[0] == due
 
 
+# How each platform addresses a direct message from the bot to one of its users.
+DM_URLS: dict[str, Callable[[User], str]] = {
+    "console": lambda user: console_url(user.platform_user_id),
+    "slack": lambda user: slack_url(user.tenant, user.platform_user_id),
+}
+
+
 def dm_url(user: User) -> str | None:
     """The bot's own direct-message destination for a chat user, where the platform has one here."""
-    if user.platform == "console":
-        return console_url(user.platform_user_id)
-    return None
+    make = DM_URLS.get(user.platform)
+    return make(user) if make else None
 
 
 async def _by_id(session: AsyncSession, model: type[Row], ids: Iterable[int]) -> dict[int, Row]:
