@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -17,6 +18,9 @@ from core.service import Core
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://slack.com/api/"
+# slack-bolt's asyncio runner resets an acknowledgement to None when a listener fails right after ack() and
+# it has not yet returned that ack to Slack (it polls every 10 ms); waiting longer than that keeps the ack.
+ACK_SETTLE_SECONDS = 0.05
 
 
 def build_app(core: Core, *, bot_token: str, signing_secret: str = "", api_url: str = DEFAULT_API_URL) -> AsyncApp:
@@ -58,6 +62,8 @@ async def on_error(
         text = APOLOGY
     if ack.response is None:
         await ack()
+    else:
+        await asyncio.sleep(ACK_SETTLE_SECONDS)
     if respond is not None:  # Bolt gives one whenever the payload has a response_url
         await respond(text=text, response_type="ephemeral", replace_original=False)
         return
