@@ -107,6 +107,11 @@ class FakeSlack:
                 self.socket_messages.append(json.loads(msg.data))
         return ws
 
+    @property
+    def socket_connected(self) -> bool:
+        """Whether an app has opened the Socket Mode websocket."""
+        return bool(self._sockets)
+
     async def socket_send(self, envelope: dict[str, Any]) -> None:
         """Deliver one Socket Mode envelope to the connected app."""
         await self._sockets[-1].send_json(envelope)
