@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.dispatch import event_draft, execute
@@ -26,11 +27,19 @@ def command_line(command: dict[str, Any]) -> str:
     return f"{command.get('command', '')} {text.translate(_UNESCAPE)}".strip()
 
 
-async def announce(client: AsyncWebClient, channel_id: str, view: EventView) -> None:
-    """Post an event's announcement, with its Subscribe and Unsubscribe buttons, in the channel."""
-    await client.chat_postMessage(
-        channel=channel_id, text=blocks.announcement_text(view), blocks=blocks.announcement(view)
-    )
+async def announce(client: AsyncWebClient, channel_id: str, view: EventView) -> str | None:
+    """Post an event's announcement with its buttons in the channel; None, or what to tell the organizer instead."""
+    try:
+        await client.chat_postMessage(
+            channel=channel_id, text=blocks.announcement_text(view), blocks=blocks.announcement(view)
+        )
+    except SlackApiError as exc:  # the event exists by now, so this must not read as "nothing was changed"
+        reason = str(exc.response.get("error") or "unknown error")
+        return (
+            f"{view.name} [{view.code}] is created, but I could not post its announcement here ({reason}). "
+            f"Invite me to the channel (for reminders there too), or share `/subscribe {view.code}`."
+        )
+    return None
 
 
 async def run_command(*, core: Core, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
@@ -47,7 +56,9 @@ async def run_command(*, core: Core, command: dict[str, Any], respond: AsyncResp
     destination = channel_destination(actor, channel_id)
     if cmd.spec.words == "event create":
         view = await service.create_event(core=core, actor=actor, draft=event_draft(cmd, destination))
-        await announce(client, channel_id, view)
+        problem = await announce(client, channel_id, view)
+        if problem:
+            await respond(text=problem, response_type="ephemeral")
         return
     reply = await execute(cmd, core=core, actor=actor, channel_url=destination)
     await respond(text=reply.text, response_type="ephemeral" if reply.private else "in_channel")

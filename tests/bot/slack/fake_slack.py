@@ -34,6 +34,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.rate_limit: dict[str, int] = defaultdict(int)
+        self.refuse: dict[str, str] = {}  # channel -> Slack error code for chat.postMessage there
         self.socket_messages: list[dict[str, Any]] = []
         self._sockets: list[web.WebSocketResponse] = []
         self._runner: web.AppRunner | None = None
@@ -90,6 +91,8 @@ class FakeSlack:
                 return web.json_response(
                     {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
                 )
+            if channel in self.refuse:
+                return web.json_response({"ok": False, "error": self.refuse[channel]})
             return web.json_response({"ok": True, "channel": channel, "ts": f"{time.time():.6f}"})
         return web.json_response({"ok": True})
 

@@ -136,3 +136,14 @@ async def test_unknown_subcommand_gets_a_private_explanation(slack: SlackBot) ->
     await slack.command("/event", "frobnicate", name="oops")
     (reply,) = await slack.fake.wait_for(lambda: slack.responses("oops"))
     assert reply["response_type"] == "ephemeral" and "Unknown command" in reply["text"]
+
+
+async def test_an_announcement_the_channel_refuses_is_explained_to_the_organizer(slack: SlackBot) -> None:
+    """When the bot may not post in the channel, the organizer learns the event exists and what to do."""
+    slack.fake.refuse[CHANNEL] = "not_in_channel"
+    await slack.command("/event", 'create name:"Hidden" start:"in 3 days"', name="refused")
+    (reply,) = await slack.fake.wait_for(lambda: slack.responses("refused"))
+    assert reply["response_type"] == "ephemeral"
+    assert "is created" in reply["text"] and "not_in_channel" in reply["text"]
+    (view,) = await service.list_events(core=slack.rt.core, actor=_actor(ORGANIZER))
+    assert view.name == "Hidden"
