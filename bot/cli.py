@@ -150,7 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Configuration error: {explain(exc)}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("apprise", "alembic"):
+    # slack_sdk logs request headers and Socket Mode URLs at debug level: keep it above that, secrets stay out.
+    for noisy in ("apprise", "alembic", "slack_sdk", "slack_bolt"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         match args.command:

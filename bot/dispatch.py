@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import render
@@ -54,10 +55,20 @@ def _patch(cmd: Command) -> EventPatch:
     )
 
 
-async def execute(cmd: Command, *, core: Core, actor: Actor, channel_url: str | None = None) -> Reply:
-    """Run one command. Business errors come back as private replies; anything else is logged and apologised for."""
+async def execute(
+    cmd: Command,
+    *,
+    core: Core,
+    actor: Actor,
+    channel_url: str | None = None,
+    time_format: Callable[[str], render.TimeFormat] = render.local_time,
+) -> Reply:
+    """Run one command. Business errors come back as private replies; anything else is logged and apologised for.
+
+    `time_format(zone)` writes instants for the platform (Slack has its own date markup).
+    """
     try:
-        return await _run(cmd, core=core, actor=actor, channel_url=channel_url)
+        return await _run(cmd, core=core, actor=actor, channel_url=channel_url, time_format=time_format)
     except SoonishError as exc:
         return Reply(exc.message, private=True)
     except Exception:
@@ -74,12 +85,19 @@ async def execute_line(line: str, *, core: Core, actor: Actor, channel_url: str 
     return await execute(cmd, core=core, actor=actor, channel_url=channel_url)
 
 
-async def _run(cmd: Command, *, core: Core, actor: Actor, channel_url: str | None) -> Reply:
+async def _run(
+    cmd: Command,
+    *,
+    core: Core,
+    actor: Actor,
+    channel_url: str | None,
+    time_format: Callable[[str], render.TimeFormat],
+) -> Reply:
     words, arg = cmd.spec.words, cmd.argument
     if words == "help":
         return Reply(help_text(arg), private=True)
     me = await service.show_user(core=core, actor=actor)
-    when = render.local_time(me.timezone)
+    when = time_format(me.timezone)
     match words:
         case "event create":
             view = await service.create_event(core=core, actor=actor, draft=event_draft(cmd, channel_url))

@@ -47,7 +47,7 @@ async def run_command(*, core: Core, command: dict[str, Any], respond: AsyncResp
     actor = command_actor(command)
     channel_id = str(command.get("channel_id") or "")
     line = command_line(command)
-    if line.lower() == "/event create":
+    if line.lower().split() == ["/event", "create"]:
         me = await service.show_user(core=core, actor=actor)
         modal = blocks.create_modal(channel_id=channel_id, timezone=me.timezone)
         await client.views_open(trigger_id=command["trigger_id"], view=modal)
@@ -60,7 +60,7 @@ async def run_command(*, core: Core, command: dict[str, Any], respond: AsyncResp
         if problem:
             await respond(text=problem, response_type="ephemeral")
         return
-    reply = await execute(cmd, core=core, actor=actor, channel_url=destination)
+    reply = await execute(cmd, core=core, actor=actor, channel_url=destination, time_format=blocks.slack_time)
     await respond(text=reply.text, response_type="ephemeral" if reply.private else "in_channel")
 
 

@@ -147,3 +147,15 @@ async def test_an_announcement_the_channel_refuses_is_explained_to_the_organizer
     assert "is created" in reply["text"] and "not_in_channel" in reply["text"]
     (view,) = await service.list_events(core=slack.rt.core, actor=_actor(ORGANIZER))
     assert view.name == "Hidden"
+
+
+async def test_text_replies_are_private_and_write_times_in_slack_date_markup(slack: SlackBot) -> None:
+    """`/timezone` and `/event info` answer only the asker; instants use `<!date^…>` with a fallback in their zone."""
+    await slack.command("/timezone", "Europe/Berlin", name="tz")
+    (tz,) = await slack.fake.wait_for(lambda: slack.responses("tz"))
+    assert tz["response_type"] == "ephemeral" and "Europe/Berlin" in tz["text"]
+    code = await _create(slack, 'create name:"Talk" start:"in 3 days"')
+    await slack.command("/event", f"info {code}", name="info")
+    (info,) = await slack.fake.wait_for(lambda: slack.responses("info"))
+    assert info["response_type"] == "ephemeral"
+    assert "<!date^" in info["text"] and "Europe/Berlin>" in info["text"]
