@@ -18,6 +18,8 @@ from bot.api.server import make_server
 from bot.console import local_user, run_console
 from bot.discord import build_bot
 from bot.runtime import Runtime, open_database, open_runtime
+from bot.slack.app import app_from_settings
+from bot.slack.server import SlackRunner
 from core.config import Settings, explain
 from core.db import session_factory
 from core.errors import SoonishError
@@ -25,8 +27,9 @@ from core.service import create_api_key
 
 log = logging.getLogger("soonish")
 
-# Named in the Procfile already; each says plainly that it is not available until it is built.
-PLATFORMS_TO_COME = ("Slack",)
+SLACK_NOT_CONFIGURED = (
+    "The Slack bot needs SLACK_BOT_TOKEN and either SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)."
+)
 
 
 def _describe_database(url: str) -> str:
@@ -49,7 +52,14 @@ async def _until_stopped(stop: asyncio.Event, tasks: Sequence[asyncio.Task[None]
 
 
 async def _serve(
-    settings: Settings, *, embed: bool, worker: bool, api: bool, console: bool, discord: bool = False
+    settings: Settings,
+    *,
+    embed: bool,
+    worker: bool,
+    api: bool,
+    console: bool,
+    discord: bool = False,
+    slack: bool = False,
 ) -> None:
     # Signals are caught from the first moment, so a stop during start-up is still a clean stop.
     stop = asyncio.Event()
@@ -59,7 +69,7 @@ async def _serve(
     try:
         async with open_runtime(settings, embed_temporal=embed) as rt, contextlib.AsyncExitStack() as stack:
             tasks: list[asyncio.Task[None]] = []
-            server = console_task = bot = None
+            server = console_task = bot = slack_runner = None
             if worker:
                 await stack.enter_async_context(rt.worker())
             if api:
@@ -73,7 +83,10 @@ async def _serve(
                     sync_commands=settings.discord_sync_commands,
                 )
                 tasks.append(asyncio.create_task(bot.start(settings.discord_token.get_secret_value())))
-            _announce(rt, worker=worker, api=api, console=console, discord=bot is not None)
+            if slack:
+                slack_runner = SlackRunner.from_settings(app_from_settings(rt.core, settings), settings)
+                tasks.append(asyncio.create_task(slack_runner.run()))
+            _announce(rt, worker=worker, api=api, console=console, discord=bot is not None, slack=slack_runner)
             if console:
                 console_task = asyncio.create_task(run_console(rt.core, user=local_user()))
                 tasks.append(console_task)
@@ -83,6 +96,8 @@ async def _serve(
                 print("Stopping…", flush=True)
                 if server is not None:
                     server.should_exit = True
+                if slack_runner is not None:
+                    slack_runner.stop()
                 if console_task is not None:
                     console_task.cancel()
                 if bot is not None:
@@ -93,7 +108,15 @@ async def _serve(
             loop.remove_signal_handler(sig)
 
 
-def _announce(rt: Runtime, *, worker: bool, api: bool, console: bool, discord: bool = False) -> None:
+def _announce(
+    rt: Runtime,
+    *,
+    worker: bool,
+    api: bool,
+    console: bool,
+    discord: bool = False,
+    slack: SlackRunner | None = None,
+) -> None:
     s = rt.settings
     lines = ["Soonish is running:"]
     if rt.dev_server is not None:
@@ -111,6 +134,8 @@ def _announce(rt: Runtime, *, worker: bool, api: bool, console: bool, discord: b
         lines.append(f"  HTTP API     http://{s.api_host}:{s.api_port} (OpenAPI docs at /docs)")
     if discord:
         lines.append(f"  Discord      bot via {s.discord_api_base}")
+    if slack is not None:
+        lines.append(f"  Slack        {slack.where}")
     if console:
         lines.append("  Console      type /help below")
     lines.append("Press Ctrl-C to stop.")
@@ -131,10 +156,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("worker", help="run a worker (any number may share the task queue)")
     commands.add_parser("api", help="serve the HTTP API")
     commands.add_parser("console", help="type commands as the local user (with an in-process worker)")
+    commands.add_parser("slack", help="run the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("discord", help="run the Discord bot (needs DISCORD_TOKEN)")
-    for platform in PLATFORMS_TO_COME:
-        commands.add_parser(platform.lower(), help=f"run the {platform} bot (not in this version yet)")
     keys = commands.add_parser("api-key", help="manage HTTP API keys")
     key_commands = keys.add_subparsers(dest="key_command", required=True, metavar="ACTION")
     create = key_commands.add_parser("create", help="create a key; it is printed once and only its hash is stored")
@@ -151,7 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Configuration error: {explain(exc)}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("apprise", "alembic"):
+    # slack_sdk logs request headers and Socket Mode URLs at debug level: keep it above that, secrets stay out.
+    for noisy in ("apprise", "alembic", "slack_sdk", "slack_bolt"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         match args.command:
@@ -165,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         api=True,
                         console=console,
                         discord=settings.discord_token is not None,
+                        slack=settings.slack_enabled,
                     )
                 )
             case "console":
@@ -173,6 +199,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 asyncio.run(_serve(settings, embed=False, worker=True, api=False, console=False))
             case "api":
                 asyncio.run(_serve(settings, embed=False, worker=False, api=True, console=False))
+            case "slack":
+                if not settings.slack_enabled:
+                    print(SLACK_NOT_CONFIGURED, file=sys.stderr)
+                    return 2
+                asyncio.run(_serve(settings, embed=False, worker=False, api=False, console=False, slack=True))
             case "migrate":
                 asyncio.run(_migrate(settings))
             case "api-key":
@@ -182,11 +213,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print("Set DISCORD_TOKEN to the bot's token to run the Discord bot.", file=sys.stderr)
                     return 2
                 asyncio.run(_serve(settings, embed=False, worker=False, api=False, console=False, discord=True))
-            case "slack":
-                print(
-                    f"The {args.command.title()} front end is not part of this version of Soonish yet.", file=sys.stderr
-                )
-                return 2
     except SoonishError as exc:
         print(exc.message, file=sys.stderr)
         return 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import render
@@ -25,7 +26,8 @@ class Reply:
     private: bool = False
 
 
-def _draft(cmd: Command, channel_url: str | None) -> EventDraft:
+def event_draft(cmd: Command, channel_url: str | None) -> EventDraft:
+    """The event a `/event create` command describes."""
     return EventDraft(
         name=cmd.option("name") or "",
         start=cmd.option("start") or "",
@@ -59,11 +61,11 @@ async def execute(
     core: Core,
     actor: Actor,
     channel_url: str | None = None,
-    time_format: render.TimeFormat | None = None,
+    time_format: Callable[[str], render.TimeFormat] = render.local_time,
 ) -> Reply:
     """Run one command. Business errors come back as private replies; anything else is logged and apologised for.
 
-    `time_format` is how the platform writes an instant; by default, as text in the user's time zone.
+    `time_format(zone)` writes instants for the platform (Slack has its own date markup).
     """
     try:
         return await _run(cmd, core=core, actor=actor, channel_url=channel_url, time_format=time_format)
@@ -84,16 +86,21 @@ async def execute_line(line: str, *, core: Core, actor: Actor, channel_url: str 
 
 
 async def _run(
-    cmd: Command, *, core: Core, actor: Actor, channel_url: str | None, time_format: render.TimeFormat | None = None
+    cmd: Command,
+    *,
+    core: Core,
+    actor: Actor,
+    channel_url: str | None,
+    time_format: Callable[[str], render.TimeFormat],
 ) -> Reply:
     words, arg = cmd.spec.words, cmd.argument
     if words == "help":
         return Reply(help_text(arg), private=True)
     me = await service.show_user(core=core, actor=actor)
-    when = time_format or render.local_time(me.timezone)
+    when = time_format(me.timezone)
     match words:
         case "event create":
-            view = await service.create_event(core=core, actor=actor, draft=_draft(cmd, channel_url))
+            view = await service.create_event(core=core, actor=actor, draft=event_draft(cmd, channel_url))
             return Reply("Event created.\n" + render.event(view, when) + f"\nSubscribe with /subscribe {view.code}")
         case "event update":
             view = await service.update_event(core=core, actor=actor, ref=arg, patch=_patch(cmd))

@@ -23,6 +23,7 @@ from core.models import utcnow
 from core.scheduling import TemporalScheduler
 from core.secrets import SecretBox
 from core.service import Core
+from core.slack_delivery import SlackPoster, configure_slack
 from workflows.activities import ReminderActivities
 from workflows.worker import build_worker
 
@@ -99,6 +100,15 @@ async def open_runtime(
         configure_discord(token=settings.discord_token.get_secret_value(), base_url=settings.discord_api_base)
     async with AsyncExitStack() as stack:
         engine = await stack.enter_async_context(open_database(settings))
+        if settings.slack_bot_token is not None and settings.slack_bot_token.get_secret_value():
+            configure_slack(
+                SlackPoster(
+                    token=settings.slack_bot_token.get_secret_value(),
+                    api_url=settings.slack_api_url,
+                    interval=settings.slack_channel_interval_seconds,
+                )
+            )
+            stack.callback(configure_slack, None)
         client, server = await _temporal(settings, stack, embed=embed_temporal)
         core = Core(
             sessions=session_factory(engine),

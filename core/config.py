@@ -42,6 +42,17 @@ class Settings(BaseSettings):
     discord_gateway_url: str | None = Field(default=None, pattern=r"^wss?://", validation_alias="DISCORD_GATEWAY_URL")
     discord_sync_commands: bool = Field(default=True, validation_alias="DISCORD_SYNC_COMMANDS")
     log_level: str = Field(default="INFO", validation_alias="SOONISH_LOG_LEVEL")
+    # Slack: the bot runs when SLACK_BOT_TOKEN is set; Socket Mode with SLACK_APP_TOKEN, else HTTP (signing secret).
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+    slack_host: str = Field(default="127.0.0.1", validation_alias="SLACK_HOST")
+    slack_port: int = Field(default=3000, ge=0, le=65535, validation_alias="SLACK_PORT")
+    slack_path: str = Field(default="/slack/events", pattern=r"^/", validation_alias="SLACK_PATH")
+    slack_channel_interval_seconds: float = Field(
+        default=1.0, ge=0, le=60, validation_alias="SLACK_CHANNEL_INTERVAL_SECONDS"
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret_in_production(self) -> Settings:
@@ -60,6 +71,12 @@ class Settings(BaseSettings):
                     '`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`'
                 ) from None
         return self
+
+    @property
+    def slack_enabled(self) -> bool:
+        """Whether the Slack bot should run: a bot token, and an app token or a signing secret to receive with."""
+        token = self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""
+        return bool(token) and bool(self.slack_app_token or self.slack_signing_secret)
 
     @property
     def resolved_database_url(self) -> str:

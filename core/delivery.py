@@ -13,12 +13,14 @@ import apprise
 from apprise.decorators import notify
 
 from core.discord_delivery import DISCORD_SCHEME, ref_url, take_note
+from core.slack_delivery import SLACK_SCHEME
 from core.urlguard import apprise_asset, apprise_quietly, guard_url
 
 log = logging.getLogger(__name__)
 
 CONSOLE_SCHEME = "soonishconsole"
-INTERNAL_SCHEMES = frozenset({CONSOLE_SCHEME, DISCORD_SCHEME})
+# Destinations the bot addresses itself (never typed by a user), so the outbound URL guard does not apply.
+INTERNAL_SCHEMES = frozenset({CONSOLE_SCHEME, DISCORD_SCHEME, SLACK_SCHEME})
 
 ConsoleListener = Callable[[str, str, str], None]
 _console_listeners: list[ConsoleListener] = []

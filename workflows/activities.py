@@ -30,6 +30,7 @@ from core.models import (
 from core.reminders import reminder_instants
 from core.secrets import SecretBox
 from core.service.events import offsets_of
+from core.slack_delivery import slack_url
 from core.tags import DM_TAG, split_stored
 from core.timeparse import Frequency
 from workflows.messages import (
@@ -79,20 +80,19 @@ def _due_in(due: datetime, *, start: datetime, tz: str, offsets: str, frequency:
     return bool(nxt) and nxt[0] == due
 
 
-# platform -> (platform user id, the event's channel destination or None) -> the bot's DM destination
-DM_DESTINATIONS: dict[str, Callable[[str, str | None], str]] = {
-    "console": lambda user_id, channel: console_url(user_id),
-    "discord": discord_delivery.dm_url,
+# How each platform addresses a direct message from the bot to one of its users; the event's channel
+# destination is passed along for platforms that fall back to it when a member's DMs are closed.
+DM_DESTINATIONS: dict[str, Callable[[User, str | None], str]] = {
+    "console": lambda user, channel: console_url(user.platform_user_id),
+    "discord": lambda user, channel: discord_delivery.dm_url(user.platform_user_id, channel),
+    "slack": lambda user, channel: slack_url(user.tenant, user.platform_user_id),
 }
 
 
 def dm_url(user: User, channel: str | None = None) -> str | None:
-    """The bot's own direct-message destination for a chat user, where the platform has one here.
-
-    `channel` is the event's channel destination, where a platform can fall back when the member's DMs are closed.
-    """
+    """The bot's own direct-message destination for a chat user, where the platform has one here."""
     make = DM_DESTINATIONS.get(user.platform)
-    return make(user.platform_user_id, channel) if make else None
+    return make(user, channel) if make else None
 
 
 async def _by_id(session: AsyncSession, model: type[Row], ids: Iterable[int]) -> dict[int, Row]:

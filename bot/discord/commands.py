@@ -38,7 +38,7 @@ async def run(interaction: Interaction, words: str, argument: str = "", **option
             core=interaction.client.core,
             actor=actor_of(interaction),
             channel_url=_channel(interaction),
-            time_format=timestamp,
+            time_format=lambda _zone: timestamp,  # Discord shows each reader their own time
         )
         return Answer.of(reply)
 
