@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+import uvicorn
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
@@ -51,6 +52,15 @@ async def _until_stopped(stop: asyncio.Event, tasks: Sequence[asyncio.Task[None]
         waiter.cancel()
 
 
+async def _listening(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
+    """Return once the API accepts connections, so what is announced as running really is."""
+    while not server.started:
+        if task.done():
+            task.result()
+            raise SoonishError(f"The HTTP API could not start on {server.config.host}:{server.config.port}.")
+        await asyncio.sleep(0.02)
+
+
 async def _serve(
     settings: Settings,
     *,
@@ -75,6 +85,7 @@ async def _serve(
             if api:
                 server = make_server(build_api(rt.core), host=settings.api_host, port=settings.api_port)
                 tasks.append(asyncio.create_task(server.serve()))
+                await _listening(server, tasks[-1])
             if discord and settings.discord_token is not None:
                 bot = build_bot(
                     rt.core,
