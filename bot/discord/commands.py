@@ -9,7 +9,7 @@ from discord import app_commands
 
 from bot.discord.announcement import event_buttons, event_embed
 from bot.discord.replies import Answer, actor_of, answer, timestamp
-from bot.dispatch import execute
+from bot.dispatch import event_draft, execute
 from bot.grammar import BY_WORDS, Command, help_text
 from core import service
 from core.discord_delivery import channel_url
@@ -84,18 +84,15 @@ class EventModal(discord.ui.Modal, title="New event"):
 
     async def on_submit(self, interaction: Interaction) -> None:
         """Create the event from the form."""
-        await create_event(
-            interaction,
-            EventDraft(
-                name=self.name.value,
-                start=self.start.value,
-                end=self.end.value or None,
-                description=self.description.value,
-                default_offsets=self.remind.value or None,
-                channel_url=_channel(interaction),
-                channel_trusted=True,
-            ),
-        )
+        fields: dict[str, str | None] = {"name": self.name.value, "start": self.start.value, "end": self.end.value}
+        fields.update(description=self.description.value, remind=self.remind.value)
+        await create_event(interaction, _draft(interaction, fields))
+
+
+def _draft(interaction: Interaction, fields: dict[str, str | None]) -> EventDraft:
+    """The event that options or the form describe, read the way every front end reads `/event create`."""
+    options = {key: value for key, value in fields.items() if value}
+    return event_draft(Command(spec=BY_WORDS["event create"], options=options), _channel(interaction))
 
 
 event = app_commands.Group(name="event", description="Create and manage events", guild_only=True)
@@ -127,19 +124,10 @@ async def event_create(
     if not name and not start:
         await interaction.response.send_modal(EventModal())
         return
-    draft = EventDraft(
-        name=name or "",
-        start=start or "",
-        end=end,
-        timezone=timezone,
-        description=description or "",
-        location=location or "",
-        link=link or "",
-        default_offsets=remind,
-        channel_url=_channel(interaction),
-        channel_trusted=True,
-    )
-    await create_event(interaction, draft)
+    fields: dict[str, str | None] = {"name": name, "start": start, "end": end, "description": description}
+    fields.update(location=location)
+    fields.update(remind=remind, timezone=timezone, link=link)
+    await create_event(interaction, _draft(interaction, fields))
 
 
 @event.command(name="update", description=BY_WORDS["event update"].summary)
