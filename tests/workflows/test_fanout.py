@@ -16,7 +16,7 @@ from core.delivery import add_console_listener, remove_console_listener
 from core.models import EventParticipant, User
 from core.service import EventDraft, create_event, subscribe
 from tests.conftest import MEMBER, ORGANIZER, make_settings
-from workflows.messages import BATCH_SIZE
+from workflows.messages import CHUNK_SIZE as BATCH_SIZE
 
 
 @pytest.fixture
