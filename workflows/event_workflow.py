@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -16,8 +17,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.slot_workflow import COALESCE, PREPARE_HEARTBEAT, PREPARE_TIMEOUT, deliver_chunk
 
 DB_TIMEOUT = timedelta(seconds=10)
-# Continue-as-new once the history reaches this many events (or sooner, when Temporal suggests it). A run's
-# history stays under HISTORY_BOUND plus the signals that arrive during one planning activity.
+# Continue-as-new once the history reaches this many events (or sooner, when Temporal suggests it), checked
+# while changes are being gathered too. A run's history stays under HISTORY_BOUND plus the signals that arrive
+# during one planning activity or one workflow task.
 HISTORY_BOUND = 1_000
 # ... and after this many instants planned, so a long countdown's run stays short too.
 INSTANTS_PER_RUN = 5 * PLAN_LIMIT
@@ -71,7 +73,9 @@ class EventWorkflow:
             self._upcoming = list(plan.upcoming)
             horizon = plan.upcoming[-1] if len(plan.upcoming) >= PLAN_LIMIT else None
             if await self._wait_until(horizon or plan.end_at):
-                await workflow.sleep(COALESCE)
+                # Gather the rest of a burst into one plan, but not past the history bound.
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(self._history_full, timeout=COALESCE)
             elif horizon is None:
                 await workflow.execute_activity_method(
                     PlanningActivities.complete_event,
@@ -82,16 +86,16 @@ class EventWorkflow:
                 return "completed"
             else:
                 after, planned = horizon, planned + len(plan.upcoming)
-            info = workflow.info()
-            if (
-                info.is_continue_as_new_suggested()
-                or info.get_current_history_length() >= HISTORY_BOUND
-                or planned >= INSTANTS_PER_RUN
-            ):
+            if self._history_full() or planned >= INSTANTS_PER_RUN:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
                     EventWorkflowInput(event_id=inp.event_id, send_ahead_seconds=inp.send_ahead_seconds, after=after)
                 )
+
+    @staticmethod
+    def _history_full() -> bool:
+        info = workflow.info()
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() >= HISTORY_BOUND
 
     async def _wait_until(self, when: datetime) -> bool:
         """Sleep until `when`; True if a change arrived first."""
