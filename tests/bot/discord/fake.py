@@ -49,6 +49,8 @@ class FakeDiscord:
 
     calls: list[Call] = field(default_factory=list)
     closed_dms: set[int] = field(default_factory=set)
+    # Channels of other servers the bot can see (every other channel is in GUILD_ID).
+    channel_guilds: dict[int, int] = field(default_factory=dict)
     rate_limited: deque[float] = field(default_factory=deque)
     port: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(600000000000000001))
@@ -175,6 +177,9 @@ class FakeDiscord:
                 return self._json(self.message(CHANNEL_ID, body))
             case "PATCH", ["webhooks", _, _token, "messages", _]:
                 return self._json(self.message(CHANNEL_ID, body))
+            case "GET", ["channels", channel]:
+                guild = self.channel_guilds.get(int(channel), GUILD_ID)
+                return self._json({"id": channel, "type": 0, "guild_id": str(guild), "name": "general"})
             case "POST", ["users", "@me", "channels"]:
                 recipient = int(body["recipient_id"])
                 return self._json({"id": str(recipient + 1), "type": 1, "recipients": [user(recipient, "member")]})
