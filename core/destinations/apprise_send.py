@@ -59,7 +59,7 @@ def failure_reason(lines: list[str]) -> str:
         return "the destination's host name could not be resolved"
     for line in lines:
         for word in line.replace("=", " ").replace(".", " ").split():
-            if word.isdigit() and 400 <= int(word) <= 599:
+            if word.isdigit() and 300 <= int(word) <= 599:
                 return f"the destination answered HTTP {word}"
     if "ssl" in text or "certificate" in text:
         return "the destination's TLS certificate or handshake failed"
