@@ -321,6 +321,12 @@ def _literal_address(text: str) -> IPAddress | None:
     return None
 
 
+def is_public_address(text: str) -> bool:
+    """Whether an address (as text) is one the guard lets us connect to."""
+    address = _literal_address(text.split("%", 1)[0])
+    return address is not None and _is_public(address)
+
+
 def _is_public(address: IPAddress) -> bool:
     if isinstance(address, ipaddress.IPv6Address):
         embedded = address.ipv4_mapped or address.sixtofour or (address.teredo[1] if address.teredo else None)

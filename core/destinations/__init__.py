@@ -16,7 +16,9 @@ from core.destinations.console import CONSOLE_SCHEME, ConsoleAdapter, console_ur
 from core.destinations.discord import DISCORD_SCHEME, DiscordAdapter
 from core.destinations.discord import dm_url as discord_dm_url
 from core.destinations.slack import SLACK_SCHEME, SlackAdapter, slack_url
-from core.urlguard import Resolver
+from core.destinations.webhook import WEBHOOK_SCHEMES, WebhookSender
+from core.errors import InvalidURL
+from core.urlguard import Resolver, system_resolve
 
 __all__ = [
     "INTERNAL_SCHEMES",
@@ -81,6 +83,7 @@ class Sender:
         for adapter in adapters:
             self._adapters[adapter.scheme] = adapter
         self._apprise = AppriseSender(allow_private=allow_private, resolve=resolve)
+        self._webhooks = WebhookSender(resolve=resolve or system_resolve, allow_private=allow_private)
         self._slots = asyncio.Semaphore(concurrency)
 
     async def send(self, destination: Destination, *, title: str, body: str, key: str | None = None) -> Outcome:
@@ -97,13 +100,28 @@ class Sender:
             return await adapter.send(destination, title=title, body=body, key=key)
         if scheme in INTERNAL_SCHEMES:
             return refused("refused by the URL guard: that scheme is the bot's own and cannot be registered")
+        if scheme in WEBHOOK_SCHEMES:
+            return await self._webhook(destination.url, title=title, body=body)
         async with self._slots:
             return await asyncio.to_thread(self._apprise.send, destination.url, title=title, body=body)
+
+    async def _webhook(self, url: str, *, title: str, body: str) -> Outcome:
+        plugin = self._apprise.cached(url)
+        if plugin is None:
+            try:
+                plugin = await asyncio.to_thread(self._apprise.approved, url)
+            except InvalidURL as exc:
+                return refused(f"refused by the URL guard: {exc}")
+        outcome = await self._webhooks.send(plugin, title=title, body=body)
+        if outcome.final:
+            self._apprise.forget(url)
+        return outcome
 
     async def aclose(self) -> None:
         """Close every adapter's connections."""
         for adapter in self._adapters.values():
             await adapter.aclose()
+        await self._webhooks.aclose()
 
 
 def member_destination(url: str, *, platform: str, tenant: str) -> Destination:

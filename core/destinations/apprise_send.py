@@ -74,22 +74,32 @@ class AppriseSender:
         self._resolve = resolve or system_resolve
         self._approved: OrderedDict[str, tuple[Any, float]] = OrderedDict()
 
-    def _plugin(self, url: str) -> Any:
-        now = time.monotonic()
-        cached = self._approved.get(url)
-        if cached is not None and cached[1] > now:
-            self._approved.move_to_end(url)
-            return cached[0]
+    def cached(self, url: str) -> Any | None:
+        """The plugin approved for `url` a short while ago, if any."""
+        found = self._approved.get(url)
+        if found is None or found[1] <= time.monotonic():
+            return None
+        self._approved.move_to_end(url)
+        return found[0]
+
+    def approved(self, url: str) -> Any:
+        """The plugin the guard approves for `url` (blocking: DNS); raises InvalidURL saying why not."""
+        if (plugin := self.cached(url)) is not None:
+            return plugin
         plugin = approve(url, allow_private=self._allow_private, resolve=self._resolve)
-        self._approved[url] = (plugin, now + APPROVAL_TTL)
+        self._approved[url] = (plugin, time.monotonic() + APPROVAL_TTL)
         while len(self._approved) > MAX_APPROVED:
             self._approved.popitem(last=False)
         return plugin
 
+    def forget(self, url: str) -> None:
+        """Check `url` from scratch next time."""
+        self._approved.pop(url, None)
+
     def send(self, url: str, *, title: str, body: str) -> Outcome:
         """Deliver one message (blocking: run it in a thread); never raises, never logs the URL."""
         try:
-            plugin = self._plugin(url)
+            plugin = self.approved(url)
         except InvalidURL as exc:
             return refused(f"refused by the URL guard: {exc}")
         sink = apprise.Apprise(asset=apprise_asset())
@@ -104,6 +114,6 @@ class AppriseSender:
         if ok:
             return Outcome(True)
         if check is not None and check.refusal:
-            self._approved.pop(url, None)
+            self.forget(url)
             return refused(f"refused by the URL guard: {check.refusal}")
         return Outcome(False, failure_reason(lines))

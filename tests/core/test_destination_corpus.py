@@ -94,8 +94,9 @@ async def test_a_list_url_stored_before_the_guard_knew_is_never_sent_to_its_hidd
     assert recorder.connections == 0 and console_messages == [] and sink.to("/first") == []
 
 
+@pytest.mark.parametrize("scheme", ["json", "xml"])
 async def test_a_name_that_turns_private_between_check_and_send_is_never_connected_to(
-    runtime: Runtime, recorder: ConnectionRecorder
+    runtime: Runtime, recorder: ConnectionRecorder, scheme: str
 ) -> None:
     """DNS rebinding: public when saved and when checked at send, loopback when connecting: no connection."""
     answers = itertools.chain([[PUBLIC], [PUBLIC]], itertools.repeat(["127.0.0.1"]))
@@ -104,7 +105,7 @@ async def test_a_name_that_turns_private_between_check_and_send_is_never_connect
         return next(answers) if host == "localhost" else resolver(host)
 
     core = dataclasses.replace(runtime.core, resolve=rebinding, sender=Sender(allow_private=False, resolve=rebinding))
-    view = await service.add_integration(core=core, actor=MEMBER, url=f"json://localhost:{recorder.port}/x")
+    view = await service.add_integration(core=core, actor=MEMBER, url=f"{scheme}://localhost:{recorder.port}/x")
     result = await service.test_integration(core=core, actor=MEMBER, ref=view.id)
     assert not result.delivered
     assert result.error == (
@@ -114,7 +115,8 @@ async def test_a_name_that_turns_private_between_check_and_send_is_never_connect
     assert recorder.connections == 0
 
 
-async def test_a_redirect_answered_at_send_time_is_not_followed(runtime: Runtime) -> None:
+@pytest.mark.parametrize("scheme", ["json", "xml"])
+async def test_a_redirect_answered_at_send_time_is_not_followed(runtime: Runtime, scheme: str) -> None:
     """A destination that answers 302 towards another address is not followed there."""
     target = ConnectionRecorder()
     redirecting = ConnectionRecorder(
@@ -122,7 +124,8 @@ async def test_a_redirect_answered_at_send_time_is_not_followed(runtime: Runtime
     )
     try:
         local = dataclasses.replace(runtime.core, allow_private_urls=True, sender=Sender(allow_private=True))
-        view = await service.add_integration(core=local, actor=MEMBER, url=f"json://127.0.0.1:{redirecting.port}/h")
+        url = f"{scheme}://127.0.0.1:{redirecting.port}/h"
+        view = await service.add_integration(core=local, actor=MEMBER, url=url)
         result = await service.test_integration(core=local, actor=MEMBER, ref=view.id)
         assert redirecting.connections == 1 and target.connections == 0
         assert not result.delivered and result.error == "the destination answered HTTP 302"
