@@ -105,6 +105,16 @@ class Sender:
         async with self._slots:
             return await asyncio.to_thread(self._apprise.send, destination.url, title=title, body=body)
 
+    async def prepare(self, destinations: Iterable[Destination]) -> None:
+        """Check and parse members' URLs ahead of their instant, so that at the instant only the sends remain.
+
+        A URL the guard refuses is left for its send to report.
+        """
+        urls = {d.url for d in destinations if not d.internal and self._apprise.cached(d.url) is None}
+        urls -= {u for u in urls if u.split("://", 1)[0].lower() in INTERNAL_SCHEMES}
+        if urls:
+            await asyncio.to_thread(self._apprise.approve_all, urls)
+
     async def _webhook(self, url: str, *, title: str, body: str) -> Outcome:
         plugin = self._apprise.cached(url)
         if plugin is None:

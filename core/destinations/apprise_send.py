@@ -7,7 +7,7 @@ import contextvars
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import apprise
@@ -91,6 +91,12 @@ class AppriseSender:
         while len(self._approved) > MAX_APPROVED:
             self._approved.popitem(last=False)
         return plugin
+
+    def approve_all(self, urls: Iterable[str]) -> None:
+        """Approve each URL now (blocking), keeping the ones that pass."""
+        for url in urls:
+            with contextlib.suppress(InvalidURL):
+                self.approved(url)
 
     def forget(self, url: str) -> None:
         """Check `url` from scratch next time."""

@@ -39,3 +39,20 @@ async def test_a_json_webhook_is_the_same_request_apprise_would_make(sink: HttpS
     )
     for header in ("User-Agent", "Content-Type", "X-Trace", "Authorization"):
         assert got.headers[header] == want.headers[header], header
+
+
+async def test_preparing_sends_nothing_and_leaves_refusals_to_the_send(sink: HttpSink) -> None:
+    """Preparing checks URLs ahead without sending; the send then delivers, and a bad URL reports its reason."""
+    good = Destination(f"json://127.0.0.1:{sink.port}/p", platform="api", tenant="api")
+    bad = Destination(f"json://127.0.0.1:{sink.port}/p?redirect=yes", platform="api", tenant="api")
+    sender = Sender(allow_private=True)
+    try:
+        await sender.prepare([good, bad])
+        before = dict(sink.attempts)
+        sent = await sender.send(good, title="t", body="b")
+        refused = await sender.send(bad, title="t", body="b")
+    finally:
+        await sender.aclose()
+    assert before == {}
+    assert sent.delivered and len(sink.to("/p")) == 1
+    assert refused.final and "redirect" in str(refused.error)
