@@ -9,7 +9,7 @@ import sys
 from typing import TextIO
 
 from bot.dispatch import execute_line
-from core.delivery import add_console_listener, console_url, remove_console_listener
+from core.destinations import console_url
 from core.service import Core
 from core.views import Actor
 
@@ -44,7 +44,7 @@ async def run_console(core: Core, *, user: str, stdin: TextIO = sys.stdin, out: 
             where = "#local" if who.lower() == CHANNEL else "you"
             print(f"\n>> [{where}] {title}\n{body}", file=out, flush=True)
 
-    add_console_listener(show)
+    core.sender.console.listen(show)
     print("Soonish console. Type /help for the commands, /quit to leave.", file=out, flush=True)
     reader = await _lines(stdin)
     try:
@@ -60,4 +60,4 @@ async def run_console(core: Core, *, user: str, stdin: TextIO = sys.stdin, out: 
             reply = await execute_line(line, core=core, actor=actor, channel_url=console_url(CHANNEL))
             print(reply.text, file=out, flush=True)
     finally:
-        remove_console_listener(show)
+        core.sender.console.unlisten(show)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.delivery import Sender
+from core.destinations import Sender
 from core.secrets import SecretBox
 from workflows.messages import LATE_AFTER
 from workflows.planning import PlanningActivities

@@ -1,37 +1,48 @@
-"""Where a delivery goes and how it is sent: the one place that names the bot's DM destinations and the sender."""
+"""Where a delivery goes and how it is sent: the one place that builds destinations and calls the sender."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable
 
-from core import discord_delivery
-from core.delivery import Outcome, Sender, console_url
-from core.models import User
-from core.slack_delivery import slack_url
-
-# How each platform addresses a direct message from the bot to one of its users; the event's channel
-# destination is passed along for platforms that fall back to it when a member's DMs are closed.
-DM_DESTINATIONS: dict[str, Callable[[User, str | None], str]] = {
-    "console": lambda user, channel: console_url(user.platform_user_id),
-    "discord": lambda user, channel: discord_delivery.dm_url(user.platform_user_id, channel),
-    "slack": lambda user, channel: slack_url(user.tenant, user.platform_user_id),
-}
-
-# Failures that another attempt cannot mend: recorded as final at once.
-_FINAL_PREFIXES = ("refused by the URL guard", "the destination URL is not one Apprise can use")
+from core.destinations import PLATFORMS, Destination, Outcome, Sender, dm_destination, member_destination
+from core.models import Event, Integration, User
+from core.secrets import SecretBox
 
 
-def dm_url(user: User, channel: str | None = None) -> str | None:
-    """The bot's own direct-message destination for a chat user, where the platform has one here."""
-    make = DM_DESTINATIONS.get(user.platform)
-    return make(user, channel) if make else None
+def has_dm(user: User) -> bool:
+    """Whether the bot can send this user a direct message here."""
+    return user.platform in PLATFORMS
 
 
-async def deliver(sender: Sender, url: str, *, title: str, body: str) -> Outcome:
-    """Send one message to one destination."""
-    return await sender.send(url, title=title, body=body)
+def channel_destination(event: Event, secrets: SecretBox) -> Destination | None:
+    """The event's channel: the one a chat front end created it in, or an Apprise URL that passed the guard."""
+    if not event.channel_url_encrypted:
+        return None
+    platform = event.organizer.platform
+    url = secrets.decrypt(event.channel_url_encrypted)
+    return Destination(url, platform=platform, tenant=event.tenant, internal=platform in PLATFORMS)
 
 
-def is_final(error: str) -> bool:
-    """Whether a failure is not worth retrying (the guard refused it, or the URL cannot be used)."""
-    return error.startswith(_FINAL_PREFIXES)
+def dm_of(user: User, channel: Destination | None) -> Destination | None:
+    """A member's direct message from the bot (falling back to the event's channel where the platform does)."""
+    return dm_destination(
+        platform=user.platform,
+        tenant=user.tenant,
+        user_id=user.platform_user_id,
+        channel=channel.url if channel else None,
+    )
+
+
+def integration_destination(integration: Integration, user: User, secrets: SecretBox) -> Destination:
+    """A destination the member registered: never internal, whatever its text says."""
+    return member_destination(secrets.decrypt(integration.url_encrypted), platform=user.platform, tenant=user.tenant)
+
+
+async def prepare(sender: Sender, destinations: Iterable[Destination]) -> None:
+    """Check and parse members' URLs ahead of the instant, so that at the instant only the sends remain."""
+    await sender.prepare(destinations)
+
+
+async def deliver(sender: Sender, destination: Destination, *, title: str, body: str, key: str) -> Outcome:
+    """Send one message to one destination; `key` identifies the delivery, so a retry cannot post twice."""
+    return await sender.send(destination, title=title, body=body, key=key)

@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from core import notices
-from core.delivery import Outcome, Sender
+from core.destinations import Outcome, Sender
 from core.models import DeliveryStatus, Event, EventStatus, Integration, NotificationLog, utcnow
 from core.secrets import SecretBox
 from workflows.activity_context import database_errors, heartbeating
-from workflows.destinations import deliver, is_final
+from workflows.destinations import deliver, prepare
 from workflows.messages import LATE_AFTER, MAX_SEND_ATTEMPTS, Chunk, ChunkInput, ChunkResult
 from workflows.targets import Target, TargetBuilder, batches, load_audience
 
@@ -106,6 +106,7 @@ class SendingActivities:
             if not rows:
                 return ChunkResult()
             _, prepared = await self._targets(session, chunk, rows, decrypt=True)
+        await prepare(self._sender, [t.destination for t in prepared.values() if t.destination is not None])
         settled += [
             Settled(r.id, r.integration_id, DeliveryStatus.FAILED, INTERRUPTED, r.destination)
             for r in rows
@@ -132,7 +133,7 @@ class SendingActivities:
                 settled.append(Settled(row.id, row.integration_id, status, error, row.destination))
                 continue
             target = prepared.get(row.idempotency_key)
-            if target is None or target.error is not None or target.url is None:
+            if target is None or target.error is not None or target.destination is None:
                 error = target.error if target and target.error else "this destination is no longer available"
                 settled.append(Settled(row.id, row.integration_id, DeliveryStatus.FAILED, error, row.destination))
                 continue
@@ -195,14 +196,17 @@ class SendingActivities:
         async def one(row: NotificationLog, target: Target) -> Settled:
             title, body = messages[row.event_id]
             try:
-                outcome = await deliver(self._sender, target.url or "", title=title, body=body)
+                assert target.destination is not None
+                outcome = await deliver(
+                    self._sender, target.destination, title=title, body=body, key=row.idempotency_key
+                )
             except Exception as exc:  # a sender bug must not take the chunk down
                 log.warning("delivery raised %s", type(exc).__name__)
                 outcome = Outcome(False, f"the notification service failed ({type(exc).__name__})")
             if outcome.delivered:
                 return Settled(row.id, row.integration_id, DeliveryStatus.SENT, outcome.note, row.destination)
             error = (outcome.error or "the notification service did not accept the message")[:450]
-            if final_attempt or is_final(error):
+            if final_attempt or outcome.final:
                 return Settled(row.id, row.integration_id, DeliveryStatus.FAILED, error, row.destination)
             return Settled(row.id, row.integration_id, DeliveryStatus.PENDING, error, row.destination)
 

@@ -11,13 +11,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.destinations import Destination
 from core.models import Event, EventParticipant, EventStatus, Integration
 from core.reminders import reminder_instants
 from core.secrets import SecretBox
 from core.service.events import offsets_of
 from core.tags import DM_TAG, split_stored
 from core.timeparse import Frequency
-from workflows.destinations import DM_DESTINATIONS, dm_url
+from workflows.destinations import channel_destination, dm_of, has_dm, integration_destination
 
 # Enough instants for one slot: a minute holds at most a few offsets of one subscription.
 _PER_WINDOW = 64
@@ -35,7 +36,7 @@ class Target:
     user_id: int | None
     integration_id: int | None
     label: str
-    url: str | None = None
+    destination: Destination | None = None
     error: str | None = None
 
 
@@ -107,10 +108,7 @@ class TargetBuilder:
         self._audience = audience
         self._kind = kind
         self._secrets = secrets
-        self._plain: dict[int, str] = {}
-
-    def _decrypt(self, cipher: str) -> str | None:
-        return self._secrets.decrypt(cipher) if self._secrets else None
+        self._plain: dict[int, Destination] = {}
 
     def reminders(self, lo: datetime, hi: datetime) -> list[Target]:
         """Every reminder due in [lo, hi) of the audience's scheduled events."""
@@ -154,8 +152,8 @@ class TargetBuilder:
         kind = self._kind
         targets: list[Target] = []
         channel = None
-        if event.channel_url_encrypted and (dues.get(None) or any(dues.values())):
-            channel = self._decrypt(event.channel_url_encrypted)
+        if self._secrets is not None and any(dues.values()):
+            channel = channel_destination(event, self._secrets)
         for due in dues.get(None, []):
             targets.append(
                 Target(
@@ -165,19 +163,18 @@ class TargetBuilder:
                     user_id=None,
                     integration_id=None,
                     label=f"channel {event.channel_label}",
-                    url=channel,
+                    destination=channel,
                 )
             )
         for p in self._participants(event):
             if not dues.get(p.id):
                 continue
             tags = set(split_stored(p.tags))
-            chosen: list[tuple[str, int | None, str, str | None, str | None]] = []
+            chosen: list[tuple[str, int | None, str, Destination | None, str | None]] = []
             if DM_TAG in tags:
-                url = dm_url(p.user, channel) if self._secrets else None
-                available = p.user.platform in DM_DESTINATIONS
-                error = None if available else f"direct messages on {p.user.platform} are not available"
-                chosen.append((DM_TAG, None, "direct message", url, error))
+                dm = dm_of(p.user, channel) if self._secrets else None
+                error = None if has_dm(p.user) else f"direct messages on {p.user.platform} are not available"
+                chosen.append((DM_TAG, None, "direct message", dm, error))
             for integration in self._audience.integrations.get(p.user_id, []):
                 if tags & set(split_stored(integration.tags)):
                     chosen.append(
@@ -185,29 +182,29 @@ class TargetBuilder:
                             integration.url_fingerprint,
                             integration.id,
                             f"{integration.label} {integration.masked_url}",
-                            self._integration_url(integration),
+                            self._integration_destination(integration, p),
                             None,
                         )
                     )
             for due in dues[p.id]:
-                for destination, integration_id, label, url, error in chosen:
+                for name, integration_id, label, destination, error in chosen:
                     targets.append(
                         Target(
-                            key=delivery_key(kind, event.id, due, p.user_id, destination),
+                            key=delivery_key(kind, event.id, due, p.user_id, name),
                             event_id=event.id,
                             due=due,
                             user_id=p.user_id,
                             integration_id=integration_id,
                             label=label,
-                            url=url,
+                            destination=destination,
                             error=error,
                         )
                     )
         return targets
 
-    def _integration_url(self, integration: Integration) -> str | None:
+    def _integration_destination(self, integration: Integration, p: EventParticipant) -> Destination | None:
         if self._secrets is None:
             return None
         if integration.id not in self._plain:
-            self._plain[integration.id] = self._secrets.decrypt(integration.url_encrypted)
+            self._plain[integration.id] = integration_destination(integration, p.user, self._secrets)
         return self._plain[integration.id]

@@ -12,7 +12,7 @@ from bot.discord.replies import Answer, actor_of, answer, timestamp
 from bot.dispatch import event_draft, execute
 from bot.grammar import BY_WORDS, Command, help_text
 from core import service
-from core.discord_delivery import channel_url
+from core.destinations.discord import channel_url
 from core.service import EventDraft
 
 # The client is the SoonishBot; its `core` is what every handler calls.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.slack_delivery import slack_url
+from core.destinations.slack import slack_url
 from core.views import Actor
 
 PLATFORM = "slack"

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.delivery import Sender
+from core.destinations import Sender
 from core.models import utcnow
 from core.scheduling import Scheduler
 from core.secrets import SecretBox

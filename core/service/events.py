@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import and_, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.destinations import PLATFORMS
 from core.errors import Conflict, InvalidInput, InvalidTime, NotFound, PermissionDenied, SoonishError
 from core.models import Event, EventDetails, EventParticipant, EventStatus, NotificationLog, User, parse_row_id
 from core.service.context import Core
@@ -203,8 +204,13 @@ async def create_event(*, core: Core, actor: Actor, draft: EventDraft) -> EventV
     link = _text("link", draft.link)
     channel_url = None
     if draft.channel_url and draft.channel_trusted:
+        if actor.platform not in PLATFORMS:
+            raise InvalidInput("Only a chat front end can give the channel an event was created in.")
         channel_url = draft.channel_url
     elif draft.channel_url:
+        if actor.platform in PLATFORMS:
+            # On a chat platform the channel is the one the command ran in; the front end supplies it.
+            raise InvalidInput("An event's channel is the channel you create it in; it cannot be typed.")
         channel_url = await guard_url(draft.channel_url, allow_private=core.allow_private_urls, resolve=core.resolve)
     async with core.sessions.begin() as session:
         organizer = await user_for(session, actor)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.destinations import member_destination
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Integration, User, parse_row_id, utcnow
 from core.secrets import fingerprint
@@ -106,7 +107,8 @@ async def test_integration(*, core: Core, actor: Actor, ref: str | int) -> Integ
     async with core.sessions() as session:
         row = await _own(session, await user_for(session, actor), ref)
         row_id, url = row.id, core.secrets.decrypt(row.url_encrypted)
-    outcome = await core.sender.send(url, title=TEST_TITLE, body=TEST_BODY)
+    destination = member_destination(url, platform=actor.platform, tenant=actor.tenant)
+    outcome = await core.sender.send(destination, title=TEST_TITLE, body=TEST_BODY)
     async with core.sessions.begin() as session:
         fresh = await session.get(Integration, row_id)
         if fresh is None:

@@ -12,7 +12,7 @@ import pytest
 
 from bot.runtime import Runtime
 from core import service
-from core.delivery import Sender
+from core.destinations import Sender
 from core.service import EventDraft
 from tests.bot.conftest import serve_api
 from tests.conftest import STRANGER

@@ -36,6 +36,7 @@ from tests.core.helpers import (
 )
 
 ADMIN = Actor(platform="console", tenant="guild-a", user_id="boss", display_name="Bea", is_admin=True)
+API_ORGANIZER = Actor(platform="api", tenant="api", user_id="alice", display_name="alice")
 WHEN_HINT = "Try 'tomorrow 7pm', 'in 2 hours', 'next friday 18:00' or '2026-12-01 19:00'."
 ZONE_HINT = "Use an IANA name such as Europe/Berlin or America/New_York."
 OFFSET_HINT = "Use a number and a unit, such as 30m, 1h30m, 2 days or 1w."
@@ -164,9 +165,29 @@ async def test_guarded_channel_url_is_refused_and_creates_nothing(runtime: Runti
         ("json://example.com/?redirect=yes", "That URL asks to follow redirects (redirect=...)"),
     ):
         draft = EventDraft(name="Launch party", start="in 3 days", channel_url=url)
-        attempt = service.create_event(core=runtime.core, actor=ORGANIZER, draft=draft)
+        attempt = service.create_event(core=runtime.core, actor=API_ORGANIZER, draft=draft)
         assert (await refused(runtime, attempt, InvalidURL)).startswith(message)
     assert await workflow_status(runtime, 1) is None
+
+
+async def test_a_chat_member_cannot_type_a_channel_destination(runtime: Runtime) -> None:
+    """On a chat platform the event's channel is the one the command ran in; a typed one is refused."""
+    draft = EventDraft(name="Launch party", start="in 3 days", channel_url="jsons://93.184.216.34/hook")
+    attempt = service.create_event(core=runtime.core, actor=ORGANIZER, draft=draft)
+    assert await refused(runtime, attempt, InvalidInput) == (
+        "An event's channel is the channel you create it in; it cannot be typed."
+    )
+
+
+async def test_only_a_chat_front_end_gives_a_trusted_channel(runtime: Runtime) -> None:
+    """An API caller cannot pass off a channel destination as the bot's own."""
+    draft = EventDraft(
+        name="Launch party", start="in 3 days", channel_url="soonishdiscord://channel/1", channel_trusted=True
+    )
+    attempt = service.create_event(core=runtime.core, actor=API_ORGANIZER, draft=draft)
+    assert await refused(runtime, attempt, InvalidInput) == (
+        "Only a chat front end can give the channel an event was created in."
+    )
 
 
 async def test_create_with_unreachable_scheduler_leaves_no_event(runtime: Runtime) -> None:

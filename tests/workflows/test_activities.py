@@ -12,6 +12,7 @@ from temporalio.testing import ActivityEnvironment
 
 from bot.embedded import DevServer
 from bot.runtime import Runtime, open_runtime
+from core.destinations import Sender
 from core.models import Integration, NotificationLog, PlannedReminder
 from core.planning import SLOT_LENGTH, slot_of
 from core.service import EventDraft, add_integration, create_event, remove_integration, subscribe, unsubscribe
@@ -152,3 +153,16 @@ async def test_unsubscribed_after_preparation_gets_nothing(rt: Runtime, sink: Ht
     assert result.skipped == 1
     assert sink.to("/a") == []
     assert [r.status for r in await _rows(rt)] == ["skipped"]
+
+
+async def test_a_refused_destination_fails_on_the_first_attempt_without_retrying(rt: Runtime, sink: HttpSink) -> None:
+    """Saved while private addresses were allowed, refused once they are not: failed at once, with the reason."""
+    due, prepared = await _prepare(rt, await _event_with(rt, sink, "/a"))
+    strict = ReminderActivities(sessions=rt.core.sessions, secrets=rt.core.secrets, sender=Sender(allow_private=False))
+    [chunk] = prepared.instants[0].chunks
+    result = await ActivityEnvironment().run(strict.sending.send_notifications, ChunkInput(chunk=chunk, fired_at=due))
+    assert (result.sent, result.failed, result.retrying) == (0, 1, 0)
+    (row,) = await _rows(rt)
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert str(row.error).startswith("refused by the URL guard: The address 127.0.0.1 is private")
+    assert sink.attempts["/a"] == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,7 @@ class Call:
     body: Any
     raw: str
     status: int
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -49,6 +51,11 @@ class FakeDiscord:
 
     calls: list[Call] = field(default_factory=list)
     closed_dms: set[int] = field(default_factory=set)
+    # Channels of other servers the bot can see (every other channel is in GUILD_ID).
+    channel_guilds: dict[int, int] = field(default_factory=dict)
+    # Messages the bot created through the REST API, per channel, in order.
+    created: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    _by_nonce: dict[tuple[int, str], Any] = field(default_factory=dict)
     rate_limited: deque[float] = field(default_factory=deque)
     port: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(600000000000000001))
@@ -175,6 +182,9 @@ class FakeDiscord:
                 return self._json(self.message(CHANNEL_ID, body))
             case "PATCH", ["webhooks", _, _token, "messages", _]:
                 return self._json(self.message(CHANNEL_ID, body))
+            case "GET", ["channels", channel]:
+                guild = self.channel_guilds.get(int(channel), GUILD_ID)
+                return self._json({"id": channel, "type": 0, "guild_id": str(guild), "name": "general"})
             case "POST", ["users", "@me", "channels"]:
                 recipient = int(body["recipient_id"])
                 return self._json({"id": str(recipient + 1), "type": 1, "recipients": [user(recipient, "member")]})
@@ -185,7 +195,15 @@ class FakeDiscord:
                     return self._json(limited, 429)
                 if int(channel) - 1 in self.closed_dms:
                     return self._json({"message": "Cannot send messages to this user", "code": 50007}, 403)
-                return self._json(self.message(channel, body))
+                # Like Discord: with enforce_nonce, a nonce already used in the channel returns that message.
+                seen = (int(channel), str(body.get("nonce")))
+                if body.get("enforce_nonce") and seen in self._by_nonce:
+                    return self._json(self._by_nonce[seen])
+                created = self.message(channel, body)
+                self.created.append((int(channel), body))
+                if body.get("enforce_nonce"):
+                    self._by_nonce[seen] = created
+                return self._json(created)
         return self._json({"message": "404: Not Found", "code": 0}, 404)
 
     # Gateway
@@ -387,11 +405,7 @@ class FakeDiscord:
 
     def posted(self, channel_id: int) -> list[dict[str, Any]]:
         """The messages the bot posted to a channel through the REST API (not interaction responses)."""
-        return [
-            c.body
-            for c in self.calls
-            if c.method == "POST" and c.path == f"/channels/{channel_id}/messages" and c.status == 200
-        ]
+        return [body for channel, body in self.created if channel == channel_id]
 
 
 def dm_channel(user_id: int) -> int:

@@ -1,0 +1,58 @@
+"""JSON webhooks from the pooled sender carry exactly what Apprise's own JSON plugin would post."""
+
+from __future__ import annotations
+
+import apprise
+
+from core.destinations import Destination, Sender
+from core.urlguard import apprise_asset
+from tests.sinks import HttpSink
+
+
+async def test_a_json_webhook_is_the_same_request_apprise_would_make(sink: HttpSink) -> None:
+    """Body, path, query, custom headers, payload remapping and basic auth match Apprise's JSON plugin."""
+    suffix = "?-team=ops&+X-Trace=abc&:type=&:title=subject&:extra=1"
+    ours = f"json://user:pw@127.0.0.1:{sink.port}/ours{suffix}"
+    theirs = f"json://user:pw@127.0.0.1:{sink.port}/theirs{suffix}"
+    sender = Sender(allow_private=True)
+    try:
+        outcome = await sender.send(
+            Destination(ours, platform="api", tenant="api"), title="Reminder: Quiz", body="Starts in 1 hour."
+        )
+    finally:
+        await sender.aclose()
+    reference = apprise.Apprise(asset=apprise_asset())
+    reference.add(theirs)
+    assert outcome.delivered and reference.notify(title="Reminder: Quiz", body="Starts in 1 hour.")
+    (got,) = sink.to("/ours?team=ops")
+    (want,) = sink.to("/theirs?team=ops")
+    assert (
+        got.body
+        == want.body
+        == {
+            "version": "1.0",
+            "subject": "Reminder: Quiz",
+            "message": "Starts in 1 hour.",
+            "attachments": [],
+            "extra": "1",
+        }
+    )
+    for header in ("User-Agent", "Content-Type", "X-Trace", "Authorization"):
+        assert got.headers[header] == want.headers[header], header
+
+
+async def test_preparing_sends_nothing_and_leaves_refusals_to_the_send(sink: HttpSink) -> None:
+    """Preparing checks URLs ahead without sending; the send then delivers, and a bad URL reports its reason."""
+    good = Destination(f"json://127.0.0.1:{sink.port}/p", platform="api", tenant="api")
+    bad = Destination(f"json://127.0.0.1:{sink.port}/p?redirect=yes", platform="api", tenant="api")
+    sender = Sender(allow_private=True)
+    try:
+        await sender.prepare([good, bad])
+        before = dict(sink.attempts)
+        sent = await sender.send(good, title="t", body="b")
+        refused = await sender.send(bad, title="t", body="b")
+    finally:
+        await sender.aclose()
+    assert before == {}
+    assert sent.delivered and len(sink.to("/p")) == 1
+    assert refused.final and "redirect" in str(refused.error)
