@@ -18,12 +18,15 @@ from bot.embedded import DevServer
 from bot.runtime import Runtime, open_runtime
 from core.models import Event, NotificationLog
 from core.service import EventDraft, create_event
-from tests.conftest import ORGANIZER, make_settings
+from core.views import Actor
+from tests.conftest import make_settings
 from tests.processes import Process, soonish_env
 from tests.sinks import HttpSink
 from workflows.slot_workflow import SEND_HEARTBEAT
 
 EVENTS = 300
+# Events with a typed channel URL come from the HTTP API.
+ORGANIZER = Actor(platform="api", tenant="guild-a", user_id="org", display_name="Olga")
 # A duplicate from a taken-over chunk would come within a heartbeat timeout and the first retry's backoff.
 PAST_RETRIES = SEND_HEARTBEAT.total_seconds() + 5
 

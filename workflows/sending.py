@@ -44,10 +44,11 @@ class Settled:
     label: str
 
 
-def _remaining_wait(wait_seconds: float) -> float:
-    """What is left of the send-ahead wait once time spent queued and preparing is taken off."""
+def _remaining_wait(wait_seconds: float, due: datetime) -> float:
+    """What is left of the send-ahead wait once time spent queued and preparing is taken off; never past the
+    due instant by the wall clock."""
     elapsed = (utcnow() - activity.info().scheduled_time).total_seconds()
-    return max(0.0, wait_seconds - max(0.0, elapsed))
+    return max(0.0, min(wait_seconds - max(0.0, elapsed), (due - utcnow()).total_seconds()))
 
 
 class SendingActivities:
@@ -115,7 +116,7 @@ class SendingActivities:
         rows = [r for r in rows if r.error != IN_FLIGHT]
 
         if inp.wait_seconds > 0:
-            await asyncio.sleep(_remaining_wait(inp.wait_seconds))
+            await asyncio.sleep(_remaining_wait(inp.wait_seconds, chunk.due))
         # Changes that arrived since preparation (cancel, move, unsubscribe, a removed destination) count.
         async with self._sessions() as session:
             events, current = await self._targets(session, chunk, rows, decrypt=False)

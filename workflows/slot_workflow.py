@@ -38,7 +38,8 @@ async def deliver_chunk(chunk: Chunk, ahead_seconds: float) -> None:
     Run as its own task, so a failing destination's retries hold back neither the instant's other chunks nor
     the slot's later instants.
     """
-    fired_at = workflow.now() + timedelta(seconds=ahead_seconds)
+    # Launched `ahead_seconds` before the instant, or late (workers were down, or a change arrived late).
+    fired_at = max(workflow.now(), chunk.due)
     attempt = 1
     inp = ChunkInput(chunk=chunk, fired_at=fired_at, attempt=attempt, wait_seconds=ahead_seconds)
     while True:
