@@ -12,12 +12,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from bot.embedded import DevServer
 from bot.runtime import Runtime, open_runtime
-from core.models import Event, NotificationLog
-from core.service import EventDraft, create_event
+from core.models import EventParticipant, Integration, NotificationLog, User
+from core.secrets import fingerprint
+from core.service import EventDraft, add_integration, create_event, subscribe
 from core.views import Actor
 from tests.conftest import make_settings
 from tests.processes import Process, soonish_env
@@ -60,20 +61,56 @@ async def setup(tmp_path: Path, dev_server: DevServer) -> AsyncIterator[Setup]:
 
 
 async def _burst(s: Setup, sink: HttpSink, lead: float) -> datetime:
-    """EVENTS events whose channel reminders all fall on one instant `lead` seconds from now."""
-    due = (s.rt.core.clock() + timedelta(seconds=lead)).replace(microsecond=0)
-    for i in range(EVENTS):
-        await create_event(
-            core=s.rt.core,
-            actor=ORGANIZER,
-            draft=EventDraft(
-                name=f"Event {i}",
-                start=due + timedelta(minutes=10),
-                default_offsets="10m",
-                channel_url=sink.url(f"/e{i}"),
-            ),
+    """One event whose EVENTS subscribers (each with a json:// hook to the sink) are all due `lead` s from now.
+
+    The last subscriber goes through the service (which plans the event); the others are stored in bulk, as
+    their `/subscribe` commands would have left them, so the setup fits well before the instant.
+    """
+    core = s.rt.core
+    due = (core.clock() + timedelta(seconds=lead)).replace(microsecond=0)
+    event = await create_event(
+        core=core, actor=ORGANIZER, draft=EventDraft(name="Burst", start=due + timedelta(minutes=10))
+    )
+    now = core.clock()
+    async with core.sessions.begin() as session:
+        await session.execute(
+            insert(User),
+            [{"platform": "console", "tenant": "guild-a", "platform_user_id": f"e{i}"} for i in range(1, EVENTS)],
         )
-    assert s.rt.core.clock() < due - timedelta(seconds=3), "setup took too long for the chosen lead"
+        users = (await session.execute(select(User.id, User.platform_user_id).where(User.tenant == "guild-a"))).all()
+        members = [(uid, name) for uid, name in users if name.startswith("e")]
+        await session.execute(
+            insert(Integration),
+            [
+                {
+                    "user_id": uid,
+                    "label": name,
+                    "url_encrypted": core.secrets.encrypt(sink.url(f"/{name}")),
+                    "url_fingerprint": fingerprint(sink.url(f"/{name}")),
+                    "masked_url": "json://127.0.0.1/***",
+                    "tags": "hook",
+                }
+                for uid, name in members
+            ],
+        )
+        await session.execute(
+            insert(EventParticipant),
+            [
+                {
+                    "event_id": event.id,
+                    "user_id": uid,
+                    "tags": "hook",
+                    "custom_time_delta_seconds": "600",
+                    "custom_frequency": "none",
+                    "joined_at": now,
+                }
+                for uid, _ in members
+            ],
+        )
+    last = Actor(platform="console", tenant="guild-a", user_id="e0", display_name="E0")
+    await add_integration(core=core, actor=last, url=sink.url("/e0"), tags="hook")
+    await subscribe(core=core, actor=last, ref=event.code, tags="hook", custom_time_delta_seconds="10m")
+    assert core.clock() < due - timedelta(seconds=3), "setup took too long for the chosen lead"
     return due
 
 
@@ -103,7 +140,7 @@ async def test_two_workers_share_a_burst_and_deliver_each_once(setup: Setup, sin
     """Two worker processes on one instant of 300 reminders deliver every one of them exactly once."""
     workers = await _workers(setup, "worker-a", "worker-b")
     try:
-        await _burst(setup, sink, lead=40)
+        await _burst(setup, sink, lead=20)
         rows = await _settled(setup, timeout=60)
         await asyncio.sleep(PAST_RETRIES)
     finally:
@@ -119,7 +156,7 @@ async def test_worker_killed_mid_instant_sends_each_at_most_once(setup: Setup, s
     """A worker killed while sending an instant and restarted 3 s later: nothing twice, the rest late, none pending."""
     sink.delay = 0.05  # slow enough that the kill lands in the middle of the instant
     [worker] = await _workers(setup, "worker-1")
-    await _burst(setup, sink, lead=40)
+    await _burst(setup, sink, lead=20)
     deadline = time.monotonic() + 60
     while not sink.received:
         assert time.monotonic() < deadline, "nothing was sent"
@@ -144,11 +181,11 @@ async def test_worker_killed_mid_instant_sends_each_at_most_once(setup: Setup, s
     assert len(counts) >= status["sent"]
     arrived = {r.path: r.at for r in sink.received}
     names = await _names(setup)
-    late = [r for r in rows if r.status == "sent" and arrived[f"/e{names[r.event_id]}"] > killed_at]
+    late = [r for r in rows if r.status == "sent" and arrived[f"/{names[r.user_id or 0]}"] > killed_at]
     assert late and all(r.late for r in late)
 
 
 async def _names(s: Setup) -> dict[int, str]:
-    """Event id to the number in its name (the path of its channel)."""
+    """User id to platform user id (the path of their hook)."""
     async with s.rt.core.sessions() as session:
-        return {e.id: e.name.split()[-1] for e in (await session.execute(select(Event))).unique().scalars()}
+        return {uid: name for uid, name in (await session.execute(select(User.id, User.platform_user_id))).all()}
