@@ -96,11 +96,13 @@ class SlotNotice:
 
 @dataclass(frozen=True)
 class PrepareInput:
-    """Create the log rows of every delivery due in [start, end) after `after`, and chunk them."""
+    """Create the log rows of every delivery due in [start, end), and chunk the pending ones not launched yet:
+    those due after `after`, and any with an id above `above_id` (added after their instant was launched)."""
 
     start: datetime
     end: datetime
     after: datetime | None = None
+    above_id: int = 0
 
 
 @dataclass(frozen=True)

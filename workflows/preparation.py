@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
@@ -50,15 +50,25 @@ async def create_rows(session: AsyncSession, kind: str, targets: list[Target]) -
 
 
 async def chunks_of(
-    session: AsyncSession, *, kind: str, lo: datetime, hi: datetime, event_id: int | None = None
+    session: AsyncSession,
+    *,
+    kind: str,
+    lo: datetime,
+    hi: datetime,
+    event_id: int | None = None,
+    after: datetime | None = None,
+    above_id: int = 0,
 ) -> list[InstantPlan]:
-    """The pending rows of `kind` due in [lo, hi), per instant, in chunks of consecutive ids."""
+    """The pending rows of `kind` due in [lo, hi), per instant, in chunks of consecutive ids; with `after`, only
+    those due after it or with an id above `above_id`."""
     query = select(NotificationLog.id, NotificationLog.due_at).where(
         NotificationLog.kind == kind,
         NotificationLog.due_at >= lo,
         NotificationLog.due_at < hi,
         NotificationLog.status == DeliveryStatus.PENDING,
     )
+    if after is not None:
+        query = query.where(or_(NotificationLog.due_at > after, NotificationLog.id > above_id))
     if event_id is not None:
         query = query.where(NotificationLog.event_id == event_id)
     ids: dict[datetime, list[int]] = defaultdict(list)
@@ -84,8 +94,8 @@ class PreparationActivities:
 
     @activity.defn(name="prepare_slot")
     async def prepare_slot(self, inp: PrepareInput) -> Prepared:
-        """Log rows for every reminder due in the slot after `inp.after`, and the chunks to send them in."""
-        lo = inp.start if inp.after is None else max(inp.start, inp.after + timedelta(microseconds=1))
+        """Log rows for every reminder due in the slot, and the chunks of those not launched yet."""
+        lo = inp.start
         async with heartbeating(), database_errors(), self._sessions.begin() as session:
             event_ids = (
                 await session.execute(
@@ -97,7 +107,9 @@ class PreparationActivities:
             audience = await load_audience(session, event_ids, status=EventStatus.SCHEDULED)
             targets = TargetBuilder(audience, kind="reminder", secrets=None).reminders(lo, inp.end)
             created = await create_rows(session, "reminder", targets)
-            instants = await chunks_of(session, kind="reminder", lo=lo, hi=inp.end)
+            instants = await chunks_of(
+                session, kind="reminder", lo=lo, hi=inp.end, after=inp.after, above_id=inp.above_id
+            )
         return Prepared(instants=instants, rows=created)
 
     @activity.defn(name="prepare_cancellation")

@@ -76,7 +76,7 @@ class SlotWorkflow:
         end = inp.slot_start + SLOT_LENGTH
         ahead = inp.send_ahead_seconds
         await self._sleep_until(inp.slot_start - PREPARE_LEAD)
-        after = inp.after
+        after, above_id = inp.after, 0
         deliveries: list[asyncio.Task[None]] = []
         pending: list[InstantPlan] = []
         prepare = True
@@ -85,7 +85,7 @@ class SlotWorkflow:
                 self._dirty = False
                 prepared = await workflow.execute_activity_method(
                     PreparationActivities.prepare_slot,
-                    PrepareInput(start=inp.slot_start, end=end, after=after),
+                    PrepareInput(start=inp.slot_start, end=end, after=after, above_id=above_id),
                     start_to_close_timeout=PREPARE_TIMEOUT,
                     heartbeat_timeout=PREPARE_HEARTBEAT,
                     retry_policy=DB_RETRY,
@@ -97,7 +97,10 @@ class SlotWorkflow:
                     continue
                 break
             instant = pending[0]
-            if await self._wait_for_change(instant.due - timedelta(seconds=ahead)):
+            # Changes re-prepare only before the instant's wake-up; after it the prepared sends go out first and
+            # what a late change added follows in chunks of its own.
+            wake = instant.due - timedelta(seconds=ahead)
+            if workflow.now() < wake and await self._wait_for_change(wake):
                 # Let the rest of a burst arrive, unless the instant is too close for it.
                 left = instant.due - timedelta(seconds=ahead) - workflow.now()
                 if left > 2 * COALESCE:
@@ -106,7 +109,8 @@ class SlotWorkflow:
                 continue
             pending.pop(0)
             deliveries += [asyncio.create_task(deliver_chunk(chunk, ahead)) for chunk in instant.chunks]
-            after = instant.due
+            after = instant.due if after is None else max(after, instant.due)
+            above_id = max([above_id, *(chunk.last_id for chunk in instant.chunks)])
         await asyncio.gather(*deliveries)
         return "settled"
 
