@@ -30,6 +30,9 @@ IN_FLIGHT = "sending"
 INTERRUPTED = "interrupted: the worker stopped while sending; it may not have arrived"
 # At most this many sends of one chunk are in flight (and at risk if the worker dies) at once.
 WINDOW = 64
+# ... and at most this many in one worker process, however many chunks it runs, so a big instant does not
+# starve the event loop (and the heartbeats that keep its chunks from being taken over).
+PROCESS_IN_FLIGHT = 128
 FLUSH_EVERY = 0.1
 
 
@@ -66,6 +69,7 @@ class SendingActivities:
         self._secrets = secrets
         self._sender = sender
         self._late_after = late_after
+        self._in_flight = asyncio.Semaphore(PROCESS_IN_FLIGHT)
 
     @activity.defn(name="send_notifications")
     async def send_notifications(self, inp: ChunkInput) -> ChunkResult:
@@ -198,9 +202,10 @@ class SendingActivities:
             title, body = messages[row.event_id]
             try:
                 assert target.destination is not None
-                outcome = await deliver(
-                    self._sender, target.destination, title=title, body=body, key=row.idempotency_key
-                )
+                async with self._in_flight:
+                    outcome = await deliver(
+                        self._sender, target.destination, title=title, body=body, key=row.idempotency_key
+                    )
             except Exception as exc:  # a sender bug must not take the chunk down
                 log.warning("delivery raised %s", type(exc).__name__)
                 outcome = Outcome(False, f"the notification service failed ({type(exc).__name__})")

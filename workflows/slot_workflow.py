@@ -27,7 +27,7 @@ PREPARE_TIMEOUT = timedelta(minutes=2)
 PREPARE_HEARTBEAT = timedelta(seconds=5)
 SEND_TIMEOUT = timedelta(minutes=10)
 # Sends heartbeat every 2 s: a chunk lost with a killed worker is taken over by another within this.
-SEND_HEARTBEAT = timedelta(seconds=5)
+SEND_HEARTBEAT = timedelta(seconds=10)
 # Changes that arrive in a burst are gathered for this long before the slot prepares again.
 COALESCE = timedelta(seconds=1)
 
