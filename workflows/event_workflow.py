@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.preparation import PreparationActivities
     from workflows.slot_workflow import COALESCE, PREPARE_HEARTBEAT, PREPARE_TIMEOUT, deliver_chunk
 
-DB_TIMEOUT = timedelta(seconds=10)
+DB_TIMEOUT = timedelta(seconds=30)
 # Continue-as-new once the history reaches this many events (or sooner, when Temporal suggests it), checked
 # while changes are being gathered too. A run's history stays under HISTORY_BOUND plus the signals that arrive
 # during one planning activity or one workflow task.
