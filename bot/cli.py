@@ -22,7 +22,7 @@ from bot.runtime import Runtime, open_database, open_runtime
 from bot.slack.app import app_from_settings
 from bot.slack.server import SlackRunner
 from core.config import Settings, explain
-from core.db import session_factory
+from core.db import SchemaTooNew, create_engine, migrate, schema_state, session_factory
 from core.errors import SoonishError
 from core.service import create_api_key
 
@@ -71,13 +71,18 @@ async def _serve(
     discord: bool = False,
     slack: bool = False,
 ) -> None:
+    # One machine (`up`, `console`) migrates itself; the production processes follow SOONISH_MIGRATE_ON_START.
+    migrate_schema = True if embed else None
     # Signals are caught from the first moment, so a stop during start-up is still a clean stop.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with open_runtime(settings, embed_temporal=embed) as rt, contextlib.AsyncExitStack() as stack:
+        async with (
+            open_runtime(settings, embed_temporal=embed, migrate_schema=migrate_schema) as rt,
+            contextlib.AsyncExitStack() as stack,
+        ):
             tasks: list[asyncio.Task[None]] = []
             server = console_task = bot = slack_runner = None
             if worker:
@@ -233,6 +238,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _migrate(settings: Settings) -> None:
-    async with open_database(settings):
-        pass
-    print(f"Database is up to date: {_describe_database(settings.resolved_database_url)}")
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        before = await migrate(engine)
+        after = await schema_state(engine)
+    except SchemaTooNew as exc:
+        raise SoonishError(f"{str(exc).capitalize()}.") from None
+    finally:
+        await engine.dispose()
+    revision = ", ".join(sorted(after.current))
+    where = _describe_database(settings.resolved_database_url)
+    if before.up_to_date:
+        print(f"Database is up to date (revision {revision}): {where}")
+    else:
+        print(f"Database migrated to revision {revision}: {where}")

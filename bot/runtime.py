@@ -15,10 +15,10 @@ from temporalio.worker import Worker
 
 from bot.embedded import DevServer, port_open
 from core.config import Settings
-from core.db import create_engine, migrate, session_factory
+from core.db import SchemaTooNew, create_engine, migrate, schema_state, session_factory
 from core.delivery import Sender
 from core.discord_delivery import configure_discord
-from core.errors import SchedulerUnavailable
+from core.errors import SchedulerUnavailable, SoonishError
 from core.models import utcnow
 from core.scheduling import TemporalScheduler
 from core.secrets import SecretBox
@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 # temporalio can abort at interpreter exit if a call is still settling (sdk-python issue 300).
 EXIT_PAUSE = 0.1
+# How often a process waiting for `soonish migrate` looks at the schema again.
+SCHEMA_POLL_SECONDS = 1.0
 
 
 @dataclass
@@ -80,12 +82,41 @@ async def _temporal(settings: Settings, stack: AsyncExitStack, *, embed: bool) -
     return client, server
 
 
+async def _wait_for_schema(engine: AsyncEngine) -> None:
+    """Wait until `soonish migrate` has brought the schema to this release's revision; say once what is awaited."""
+    told = False
+    while not (state := await schema_state(engine)).up_to_date:
+        if state.too_new:
+            raise SoonishError(f"{state.describe().capitalize()}, newer than this release knows; upgrade Soonish.")
+        if not told:
+            log.warning(
+                "Waiting for the database schema: %s, this release needs %s. Run `soonish migrate` "
+                "(SOONISH_MIGRATE_ON_START=false, so this process does not migrate itself).",
+                state.describe(),
+                ", ".join(sorted(state.head)),
+            )
+            told = True
+        await asyncio.sleep(SCHEMA_POLL_SECONDS)
+    if told:
+        log.warning("The database schema is up to date; starting.")
+
+
 @asynccontextmanager
-async def open_database(settings: Settings) -> AsyncIterator[AsyncEngine]:
-    """An engine on the configured database, migrated to the newest schema; disposed on exit."""
+async def open_database(settings: Settings, *, migrate_schema: bool | None = None) -> AsyncIterator[AsyncEngine]:
+    """An engine on the configured database at the newest schema; disposed on exit.
+
+    The schema is migrated here (under a lock, so concurrent starts are safe) unless `migrate_schema` is false
+    (default: SOONISH_MIGRATE_ON_START); then this waits for `soonish migrate` to do it.
+    """
     engine = create_engine(settings.resolved_database_url)
     try:
-        await migrate(engine)
+        if settings.migrate_on_start if migrate_schema is None else migrate_schema:
+            try:
+                await migrate(engine)
+            except SchemaTooNew as exc:
+                raise SoonishError(f"{str(exc).capitalize()}.") from None
+        else:
+            await _wait_for_schema(engine)
         yield engine
     finally:
         await engine.dispose()
@@ -93,13 +124,17 @@ async def open_database(settings: Settings) -> AsyncIterator[AsyncEngine]:
 
 @asynccontextmanager
 async def open_runtime(
-    settings: Settings, *, embed_temporal: bool = False, clock: Callable[[], datetime] = utcnow
+    settings: Settings,
+    *,
+    embed_temporal: bool = False,
+    clock: Callable[[], datetime] = utcnow,
+    migrate_schema: bool | None = None,
 ) -> AsyncIterator[Runtime]:
     """Migrate the database, connect to (or start) Temporal and build the core; undo all of it on exit."""
     if settings.discord_token is not None:
         configure_discord(token=settings.discord_token.get_secret_value(), base_url=settings.discord_api_base)
     async with AsyncExitStack() as stack:
-        engine = await stack.enter_async_context(open_database(settings))
+        engine = await stack.enter_async_context(open_database(settings, migrate_schema=migrate_schema))
         if settings.slack_bot_token is not None and settings.slack_bot_token.get_secret_value():
             configure_slack(
                 SlackPoster(
