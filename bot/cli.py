@@ -18,6 +18,7 @@ from bot.api.app import build_api
 from bot.api.server import make_server
 from bot.console import local_user, run_console
 from bot.discord import build_bot
+from bot.embedded import port_free
 from bot.runtime import Runtime, open_database, open_runtime
 from bot.slack.app import app_from_settings
 from bot.slack.server import SlackRunner
@@ -52,6 +53,26 @@ async def _until_stopped(stop: asyncio.Event, tasks: Sequence[asyncio.Task[None]
         waiter.cancel()
 
 
+def _check_port(host: str, port: int, setting: str, what: str) -> None:
+    """Refuse to start when a port we are to listen on is taken, naming the setting that moves it."""
+    if port and not port_free(host, port):
+        raise SoonishError(
+            f"Cannot start {what}: port {port} on {host} is already in use. "
+            f"Stop what uses it, or set {setting} to a free port."
+        )
+
+
+async def _serve_http(server: uvicorn.Server, setting: str, what: str) -> None:
+    """Run a uvicorn server; its exit on a bind failure becomes an error naming the setting."""
+    try:
+        await server.serve()
+    except SystemExit:
+        raise SoonishError(
+            f"Cannot start {what}: port {server.config.port} on {server.config.host} is not available. "
+            f"Set {setting} to a free port."
+        ) from None
+
+
 async def _listening(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
     """Return once the API accepts connections, so what is announced as running really is."""
     while not server.started:
@@ -59,6 +80,18 @@ async def _listening(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
             task.result()
             raise SoonishError(f"The HTTP API could not start on {server.config.host}:{server.config.port}.")
         await asyncio.sleep(0.02)
+
+
+async def _watch_dev_server(rt: Runtime) -> None:
+    """End when the embedded Temporal server does, so everything else stops with it."""
+    if rt.dev_server is None:
+        await asyncio.Event().wait()
+        return
+    while (code := rt.dev_server.process.poll()) is None:
+        await asyncio.sleep(0.5)
+    raise SoonishError(
+        f"The embedded Temporal server stopped (exit code {code}); see {rt.settings.data_dir / 'temporal.log'}."
+    )
 
 
 async def _serve(
@@ -73,42 +106,57 @@ async def _serve(
 ) -> None:
     # One machine (`up`, `console`) migrates itself; the production processes follow SOONISH_MIGRATE_ON_START.
     migrate_schema = True if embed else None
-    # Signals are caught from the first moment, so a stop during start-up is still a clean stop.
+    # Signals are caught from the first moment. Once running, the first one stops cleanly; during start-up,
+    # or a second time, it cancels whatever is still starting or stopping, so a signal always ends the process.
     stop = asyncio.Event()
+    running = False
+    main_task = asyncio.current_task()
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if running and not stop.is_set():
+            stop.set()
+        elif main_task is not None:
+            main_task.cancel()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal)
     try:
-        async with (
-            open_runtime(settings, embed_temporal=embed, migrate_schema=migrate_schema) as rt,
-            contextlib.AsyncExitStack() as stack,
-        ):
-            tasks: list[asyncio.Task[None]] = []
-            server = console_task = bot = slack_runner = None
-            if worker:
-                await stack.enter_async_context(rt.worker())
-            if api:
-                server = make_server(build_api(rt.core), host=settings.api_host, port=settings.api_port)
-                tasks.append(asyncio.create_task(server.serve()))
-                await _listening(server, tasks[-1])
-            if discord and settings.discord_token is not None:
-                bot = build_bot(
-                    rt.core,
-                    api_base=settings.discord_api_base,
-                    gateway_url=settings.discord_gateway_url,
-                    sync_commands=settings.discord_sync_commands,
-                )
-                tasks.append(asyncio.create_task(bot.start(settings.discord_token.get_secret_value())))
-            if slack:
-                slack_runner = SlackRunner.from_settings(app_from_settings(rt.core, settings), settings)
-                tasks.append(asyncio.create_task(slack_runner.run()))
-            _announce(rt, worker=worker, api=api, console=console, discord=bot is not None, slack=slack_runner)
-            if console:
-                console_task = asyncio.create_task(run_console(rt.core, user=local_user()))
-                tasks.append(console_task)
+        if api:
+            _check_port(settings.api_host, settings.api_port, "SOONISH_API_PORT", "the HTTP API")
+        if slack and settings.slack_app_token is None:
+            _check_port(settings.slack_host, settings.slack_port, "SLACK_PORT", "the Slack bot (HTTP mode)")
+        async with open_runtime(settings, embed_temporal=embed, migrate_schema=migrate_schema) as rt:
+            tasks: list[asyncio.Task[None]] = [asyncio.create_task(_watch_dev_server(rt))]
+            server = console_task = bot = slack_runner = temporal_worker = None
             try:
+                if worker:
+                    temporal_worker = rt.worker()
+                    tasks.append(asyncio.create_task(temporal_worker.run()))
+                if api:
+                    server = make_server(build_api(rt.core), host=settings.api_host, port=settings.api_port)
+                    tasks.append(asyncio.create_task(_serve_http(server, "SOONISH_API_PORT", "the HTTP API")))
+                    await _listening(server, tasks[-1])
+                if discord and settings.discord_token is not None:
+                    bot = build_bot(
+                        rt.core,
+                        api_base=settings.discord_api_base,
+                        gateway_url=settings.discord_gateway_url,
+                        sync_commands=settings.discord_sync_commands,
+                    )
+                    tasks.append(asyncio.create_task(bot.start(settings.discord_token.get_secret_value())))
+                if slack:
+                    slack_runner = SlackRunner.from_settings(app_from_settings(rt.core, settings), settings)
+                    tasks.append(asyncio.create_task(slack_runner.run()))
+                _announce(rt, worker=worker, api=api, console=console, discord=bot is not None, slack=slack_runner)
+                if console:
+                    console_task = asyncio.create_task(run_console(rt.core, user=local_user()))
+                    tasks.append(console_task)
+                running = True
                 await _until_stopped(stop, tasks)
             finally:
+                running = False
+                stop.set()
                 print("Stopping…", flush=True)
                 if server is not None:
                     server.should_exit = True
@@ -116,8 +164,12 @@ async def _serve(
                     slack_runner.stop()
                 if console_task is not None:
                     console_task.cancel()
+                tasks[0].cancel()
                 if bot is not None:
                     await bot.close()
+                if temporal_worker is not None:
+                    with contextlib.suppress(RuntimeError):  # it never started, or already ended in error
+                        await temporal_worker.shutdown()
                 await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -232,7 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SoonishError as exc:
         print(exc.message, file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("Stopped.", file=sys.stderr)
         return 130
     return 0
 

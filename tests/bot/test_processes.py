@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import socket
+import subprocess
+import time
 from pathlib import Path
 
-from bot.embedded import DevServer, free_port
+from bot.embedded import DevServer, free_port, port_free
 from tests.processes import Process, run_soonish, soonish_env
 
 
@@ -51,3 +56,79 @@ async def test_without_migrate_on_start_a_worker_waits_for_soonish_migrate(
     finally:
         code = await worker.stop()
     assert code == 0, worker.output()[-2000:]
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    listing = subprocess.run(["ps", "-ww", "-eo", "pid,args"], capture_output=True, text=True, check=True).stdout
+    return [line for line in listing.splitlines() if text in line and "ps -eo" not in line]
+
+
+async def _gone(text: str, timeout: float = 10.0) -> list[str]:
+    """The processes still mentioning `text` after waiting up to `timeout` for them to end."""
+    deadline = time.monotonic() + timeout
+    while (left := _processes_mentioning(text)) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    return left
+
+
+def _up_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    ports = {name: str(free_port()) for name in ("SOONISH_API_PORT", "TEMPORAL_PORT", "TEMPORAL_UI_PORT")}
+    return soonish_env(tmp_path / "var", **{**ports, **extra})
+
+
+async def test_up_with_the_api_port_taken_exits_at_once_naming_the_setting(tmp_path: Path) -> None:
+    """`soonish up` with its API port in use says so in one line naming SOONISH_API_PORT and exits non-zero."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        up = Process("up", ["up", "--no-console"], _up_env(tmp_path, SOONISH_API_PORT=str(port)), tmp_path)
+        started = time.monotonic()
+        code = await up.stop(None, timeout=15)
+        elapsed = time.monotonic() - started
+    lines = up.output().strip().splitlines()
+    assert code != 0
+    assert elapsed < 15
+    assert lines == [
+        f"Cannot start the HTTP API: port {port} on 127.0.0.1 is already in use. "
+        "Stop what uses it, or set SOONISH_API_PORT to a free port."
+    ]
+    assert await _gone(str(tmp_path / "var")) == []
+
+
+async def test_up_stops_everything_when_its_temporal_server_dies(tmp_path: Path) -> None:
+    """When the embedded Temporal server ends, `soonish up` says so, stops the API and exits non-zero."""
+    env = _up_env(tmp_path)
+    up = Process("up", ["up", "--no-console"], env, tmp_path)
+    try:
+        await up.wait_for_output("Press Ctrl-C to stop.")
+        (temporal,) = _processes_mentioning(str(tmp_path / "var" / "temporal.db"))
+        os.kill(int(temporal.split()[0]), signal.SIGKILL)
+        code = await up.stop(None, timeout=15)
+    finally:
+        if up.popen.poll() is None:
+            await up.stop()
+    assert code != 0
+    assert "The embedded Temporal server stopped" in up.output()
+    assert port_free("127.0.0.1", int(env["SOONISH_API_PORT"]))
+
+
+async def test_a_killed_up_takes_its_temporal_server_with_it(tmp_path: Path) -> None:
+    """`kill -9` of `soonish up` leaves no embedded Temporal server behind."""
+    up = Process("up", ["up", "--no-console"], _up_env(tmp_path), tmp_path)
+    try:
+        await up.wait_for_output("Press Ctrl-C to stop.")
+        assert _processes_mentioning(str(tmp_path / "var" / "temporal.db")) != []
+    finally:
+        up.kill()
+    assert await _gone(str(tmp_path / "var" / "temporal.db")) == []
+
+
+async def test_sigterm_ends_a_process_still_starting(tmp_path: Path, sqlite_url: str, dev_server: DevServer) -> None:
+    """SIGTERM ends a worker that is still waiting at start-up (for `soonish migrate`) within seconds."""
+    env = _env(tmp_path, sqlite_url, dev_server, SOONISH_MIGRATE_ON_START="false")
+    worker = Process("worker", ["worker"], env, tmp_path)
+    await worker.wait_for_output("Waiting for the database schema")
+    code = await worker.stop(signal.SIGTERM, timeout=5)
+    assert code != 0
+    assert "Traceback" not in worker.output()
