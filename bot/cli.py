@@ -19,6 +19,7 @@ from bot.api.server import make_server
 from bot.console import local_user, run_console
 from bot.discord import build_bot
 from bot.embedded import port_free
+from bot.probes import Probes, add_probes, probe_app, temporal_runtime
 from bot.runtime import Runtime, open_database, open_runtime
 from bot.slack.app import app_from_settings
 from bot.slack.server import SlackRunner
@@ -126,15 +127,31 @@ async def _serve(
             _check_port(settings.api_host, settings.api_port, "SOONISH_API_PORT", "the HTTP API")
         if slack and settings.slack_app_token is None:
             _check_port(settings.slack_host, settings.slack_port, "SLACK_PORT", "the Slack bot (HTTP mode)")
-        async with open_runtime(settings, embed_temporal=embed, migrate_schema=migrate_schema) as rt:
+        probe_port = settings.metrics_port
+        if probe_port:
+            _check_port(settings.metrics_host, probe_port, "SOONISH_METRICS_PORT", "the metrics and health endpoint")
+        # The Temporal SDK's own metrics, for the processes that serve /metrics.
+        sdk_runtime, sdk_metrics = temporal_runtime() if api or probe_port else (None, None)
+        async with open_runtime(
+            settings, embed_temporal=embed, migrate_schema=migrate_schema, temporal_runtime=sdk_runtime
+        ) as rt:
             tasks: list[asyncio.Task[None]] = [asyncio.create_task(_watch_dev_server(rt))]
-            server = console_task = bot = slack_runner = temporal_worker = None
+            server = console_task = bot = slack_runner = temporal_worker = probe_server = None
+            probes = Probes(sessions=rt.core.sessions, client=rt.client, temporal_metrics_url=sdk_metrics)
             try:
                 if worker:
                     temporal_worker = rt.worker()
                     tasks.append(asyncio.create_task(temporal_worker.run()))
+                if probe_port and not api:
+                    probe_server = make_server(probe_app(probes), host=settings.metrics_host, port=probe_port)
+                    tasks.append(
+                        asyncio.create_task(_serve_http(probe_server, "SOONISH_METRICS_PORT", "the metrics endpoint"))
+                    )
+                    await _listening(probe_server, tasks[-1])
                 if api:
-                    server = make_server(build_api(rt.core), host=settings.api_host, port=settings.api_port)
+                    app = build_api(rt.core)
+                    add_probes(app, probes)
+                    server = make_server(app, host=settings.api_host, port=settings.api_port)
                     tasks.append(asyncio.create_task(_serve_http(server, "SOONISH_API_PORT", "the HTTP API")))
                     await _listening(server, tasks[-1])
                 if discord and settings.discord_token is not None:
@@ -158,8 +175,9 @@ async def _serve(
                 running = False
                 stop.set()
                 print("Stopping…", flush=True)
-                if server is not None:
-                    server.should_exit = True
+                for http_server in (server, probe_server):
+                    if http_server is not None:
+                        http_server.should_exit = True
                 if slack_runner is not None:
                     slack_runner.stop()
                 if console_task is not None:
@@ -199,7 +217,11 @@ def _announce(
     if worker:
         lines.append(f"  Worker       task queue {s.temporal_task_queue}")
     if api:
-        lines.append(f"  HTTP API     http://{s.api_host}:{s.api_port} (OpenAPI docs at /docs)")
+        lines.append(
+            f"  HTTP API     http://{s.api_host}:{s.api_port} (OpenAPI docs at /docs, /healthz, /readyz, /metrics)"
+        )
+    elif s.metrics_port:
+        lines.append(f"  Metrics      http://{s.metrics_host}:{s.metrics_port}/metrics (and /healthz, /readyz)")
     if discord:
         lines.append(f"  Discord      bot via {s.discord_api_base}")
     if slack is not None:

@@ -11,14 +11,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
+from temporalio.runtime import Runtime as TemporalRuntime
 from temporalio.worker import Worker
 
 from bot.embedded import DevServer, port_open
 from core.config import Settings
 from core.db import SchemaTooNew, create_engine, migrate, schema_state, session_factory
-from core.delivery import Sender
 from core.discord_delivery import configure_discord
 from core.errors import SchedulerUnavailable, SoonishError
+from core.metrics import TimedSender
 from core.models import utcnow
 from core.scheduling import TemporalScheduler
 from core.secrets import SecretBox
@@ -56,7 +57,9 @@ class Runtime:
         return build_worker(client or self.client, task_queue=self.settings.temporal_task_queue, activities=activities)
 
 
-async def _temporal(settings: Settings, stack: AsyncExitStack, *, embed: bool) -> tuple[Client, DevServer | None]:
+async def _temporal(
+    settings: Settings, stack: AsyncExitStack, *, embed: bool, runtime: TemporalRuntime | None = None
+) -> tuple[Client, DevServer | None]:
     server = None
     address = settings.temporal_address
     if not address and embed:
@@ -73,7 +76,7 @@ async def _temporal(settings: Settings, stack: AsyncExitStack, *, embed: bool) -
         address = server.address
     address = address or f"127.0.0.1:{settings.temporal_port}"
     try:
-        client = await Client.connect(address, namespace=settings.temporal_namespace)
+        client = await Client.connect(address, namespace=settings.temporal_namespace, runtime=runtime)
     except RuntimeError as exc:
         raise SchedulerUnavailable(
             f"Cannot reach Temporal at {address}. Start it (see the Procfile's temporal line), "
@@ -129,6 +132,7 @@ async def open_runtime(
     embed_temporal: bool = False,
     clock: Callable[[], datetime] = utcnow,
     migrate_schema: bool | None = None,
+    temporal_runtime: TemporalRuntime | None = None,
 ) -> AsyncIterator[Runtime]:
     """Migrate the database, connect to (or start) Temporal and build the core; undo all of it on exit."""
     if settings.discord_token is not None:
@@ -144,7 +148,7 @@ async def open_runtime(
                 )
             )
             stack.callback(configure_slack, None)
-        client, server = await _temporal(settings, stack, embed=embed_temporal)
+        client, server = await _temporal(settings, stack, embed=embed_temporal, runtime=temporal_runtime)
         core = Core(
             sessions=session_factory(engine),
             scheduler=TemporalScheduler(
@@ -154,7 +158,7 @@ async def open_runtime(
                 send_ahead_seconds=settings.send_ahead_seconds,
             ),
             secrets=SecretBox(settings.encryption_key),
-            sender=Sender(allow_private=settings.allow_private_urls),
+            sender=TimedSender(allow_private=settings.allow_private_urls),
             allow_private_urls=settings.allow_private_urls,
             clock=clock,
         )

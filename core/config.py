@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     discord_gateway_url: str | None = Field(default=None, pattern=r"^wss?://", validation_alias="DISCORD_GATEWAY_URL")
     discord_sync_commands: bool = Field(default=True, validation_alias="DISCORD_SYNC_COMMANDS")
     log_level: str = Field(default="INFO", validation_alias="SOONISH_LOG_LEVEL")
+    metrics_host: str = Field(default="127.0.0.1", validation_alias="SOONISH_METRICS_HOST")
+    metrics_port: int | None = Field(default=None, ge=1, le=65535, validation_alias="SOONISH_METRICS_PORT")
     migrate_on_start: bool = Field(default=True, validation_alias="SOONISH_MIGRATE_ON_START")
     # Slack: the bot runs when SLACK_BOT_TOKEN is set; Socket Mode with SLACK_APP_TOKEN, else HTTP (signing secret).
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")

@@ -17,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 
 from core import discord_delivery, notices
 from core.delivery import Sender, console_url
+from core.metrics import record_deliveries
 from core.models import (
     DeliveryStatus,
     Event,
@@ -265,6 +266,12 @@ class ReminderActivities:
                         integration.last_success_at = now
                     else:
                         integration.last_error, integration.last_error_at = error[:500], now
+        record_deliveries(
+            kind=inp.kind,
+            due=inp.due,
+            sent_at=fired,
+            rows=((t.url, r.status) for t in pending if (r := log_rows.get(row_ids[t.key]))),
+        )
         if result["retrying"]:
             raise ApplicationError(f"{result['retrying']} destination(s) failed; retrying only those")
         return SendResult(

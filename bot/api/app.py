@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.api import schemas
+from bot.probes import CommandCounter
 from core import service
 from core.errors import SoonishError, Unauthenticated
 from core.service import Core
@@ -286,4 +287,5 @@ def build_api(core: Core) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_middleware(RequestGuard)
+    app.add_middleware(CommandCounter)
     return app
