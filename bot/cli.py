@@ -19,6 +19,7 @@ from bot.api.server import make_server
 from bot.console import local_user, run_console
 from bot.discord import build_bot
 from bot.embedded import port_free
+from bot.logs import configure_logging
 from bot.probes import Probes, add_probes, probe_app, temporal_runtime
 from bot.runtime import Runtime, open_database, open_runtime
 from bot.slack.app import app_from_settings
@@ -227,6 +228,7 @@ def _announce(
     if slack is not None:
         lines.append(f"  Slack        {slack.where}")
     if console:
+        lines.append(f"  Logs         {s.data_dir / 'soonish.log'} (only final delivery failures and errors show here)")
         lines.append("  Console      type /help below")
     lines.append("Press Ctrl-C to stop.")
     print("\n".join(lines), flush=True)
@@ -264,14 +266,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"Configuration error: {explain(exc)}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # slack_sdk logs request headers and Socket Mode URLs at debug level: keep it above that, secrets stay out.
-    for noisy in ("apprise", "alembic", "slack_sdk", "slack_bolt"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    console = args.command == "console" or (args.command == "up" and sys.stdin.isatty() and not args.no_console)
+    configure_logging(settings, console=console)
     try:
         match args.command:
             case "up":
-                console = sys.stdin.isatty() and not args.no_console
                 asyncio.run(
                     _serve(
                         settings,

@@ -10,6 +10,7 @@ from bot import render
 from bot.grammar import Command, help_text, parse
 from core import service
 from core.errors import SoonishError
+from core.logformat import log_fields
 from core.metrics import record_command
 from core.service import Core, EventDraft, EventPatch
 from core.views import Actor
@@ -70,14 +71,15 @@ async def execute(
     """
     outcome = "error"
     try:
-        reply = await _run(cmd, core=core, actor=actor, channel_url=channel_url, time_format=time_format)
+        with log_fields(frontend=actor.platform):
+            reply = await _run(cmd, core=core, actor=actor, channel_url=channel_url, time_format=time_format)
         outcome = "ok"
         return reply
     except SoonishError as exc:
         outcome = "refused"
         return Reply(exc.message, private=True)
     except Exception:
-        log.exception("command /%s failed", cmd.spec.words)
+        log.exception("command /%s failed", cmd.spec.words, extra={"frontend": actor.platform})
         return Reply(APOLOGY, private=True)
     finally:
         record_command(frontend=actor.platform, command=cmd.spec.words, outcome=outcome)

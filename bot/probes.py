@@ -21,6 +21,7 @@ from temporalio.runtime import Runtime as TemporalRuntime
 
 from bot.embedded import free_port
 from core import metrics
+from core.logformat import log_fields
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,8 @@ class CommandCounter:
             await send(message)
 
         try:
-            await self.app(scope, receive, watch)
+            with log_fields(frontend="api"):
+                await self.app(scope, receive, watch)
         finally:
             route = _route_of(scope)
             if route is not None:

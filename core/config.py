@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "placeholder"})
@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     discord_gateway_url: str | None = Field(default=None, pattern=r"^wss?://", validation_alias="DISCORD_GATEWAY_URL")
     discord_sync_commands: bool = Field(default=True, validation_alias="DISCORD_SYNC_COMMANDS")
     log_level: str = Field(default="INFO", validation_alias="SOONISH_LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field(
+        default="text", validation_alias=AliasChoices("SOONISH_LOG_FORMAT", "LOG_FORMAT")
+    )
     metrics_host: str = Field(default="127.0.0.1", validation_alias="SOONISH_METRICS_HOST")
     metrics_port: int | None = Field(default=None, ge=1, le=65535, validation_alias="SOONISH_METRICS_PORT")
     migrate_on_start: bool = Field(default=True, validation_alias="SOONISH_MIGRATE_ON_START")

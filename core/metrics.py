@@ -6,6 +6,7 @@ never a URL, a token, a name or anything else a user typed.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Iterable
@@ -15,6 +16,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram,
 
 from core.delivery import Outcome, Sender
 
+# Final delivery failures are logged here, one line each (the console shows this logger).
+log = logging.getLogger("soonish.deliveries")
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 FINAL_STATUSES = frozenset({"sent", "failed", "skipped"})
 _SCHEME = re.compile(r"^([a-z][a-z0-9+]{0,15})://")
@@ -49,15 +52,36 @@ def platform_of(url: str | None) -> str:
     return match.group(1) if match else "unknown"
 
 
-def record_deliveries(*, kind: str, due: datetime, sent_at: datetime, rows: Iterable[tuple[str | None, str]]) -> None:
-    """Count each delivery that became final (`rows` holds its destination URL and status); time the sent ones."""
-    for url, status in rows:
+def record_deliveries(
+    *,
+    kind: str,
+    event_id: int,
+    due: datetime,
+    sent_at: datetime,
+    rows: Iterable[tuple[str | None, str, str | None]],
+) -> None:
+    """Count each delivery that became final and time the sent ones; a final failure is logged in one line.
+
+    `rows` holds each delivery's destination URL (only its scheme is used), status and error (the reason
+    shown to the destination's owner, which never holds the URL).
+    """
+    for url, status, error in rows:
         status = str(getattr(status, "value", status))
         if status not in FINAL_STATUSES:
             continue
-        DELIVERIES.labels(status=status, kind=kind, platform=platform_of(url)).inc()
+        platform = platform_of(url)
+        DELIVERIES.labels(status=status, kind=kind, platform=platform).inc()
         if status == "sent":
             LATENESS.labels(kind=kind).observe(max(0.0, (sent_at - due).total_seconds()))
+        elif status == "failed":
+            log.warning(
+                "%s for event %s to a %s destination failed for good: %s",
+                kind.capitalize(),
+                event_id,
+                platform,
+                (error or "no reason given")[:200],
+                extra={"event_id": event_id},
+            )
 
 
 def record_command(*, frontend: str, command: str, outcome: str) -> None:

@@ -268,9 +268,10 @@ class ReminderActivities:
                         integration.last_error, integration.last_error_at = error[:500], now
         record_deliveries(
             kind=inp.kind,
+            event_id=inp.event_id,
             due=inp.due,
             sent_at=fired,
-            rows=((t.url, r.status) for t in pending if (r := log_rows.get(row_ids[t.key]))),
+            rows=[(t.url, r.status, r.error) for t in pending if (r := log_rows.get(row_ids[t.key]))],
         )
         if result["retrying"]:
             raise ApplicationError(f"{result['retrying']} destination(s) failed; retrying only those")
