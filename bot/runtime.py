@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.runtime import Runtime as TemporalRuntime
+from temporalio.service import TLSConfig
 from temporalio.worker import Worker
 
 from bot.embedded import DevServer, port_open
@@ -74,15 +76,79 @@ async def _temporal(
         )
         stack.callback(server.stop)
         address = server.address
-    address = address or f"127.0.0.1:{settings.temporal_port}"
-    try:
-        client = await Client.connect(address, namespace=settings.temporal_namespace, runtime=runtime)
-    except RuntimeError as exc:
-        raise SchedulerUnavailable(
-            f"Cannot reach Temporal at {address}. Start it (see the Procfile's temporal line), "
-            "set TEMPORAL_ADDRESS, or use `soonish up`, which starts its own."
-        ) from exc
+    if server is not None:
+        client = await _connect(settings, server.address, runtime=runtime, external=False)
+    else:
+        client = await _connect(settings, address or f"127.0.0.1:{settings.temporal_port}", runtime=runtime)
     return client, server
+
+
+def _tls(settings: Settings) -> TLSConfig | bool:
+    if not settings.temporal_uses_tls:
+        return False
+
+    def read(path: Path | None) -> bytes | None:
+        return path.read_bytes() if path is not None else None
+
+    return TLSConfig(
+        server_root_ca_cert=read(settings.temporal_tls_server_ca),
+        domain=settings.temporal_tls_server_name,
+        client_cert=read(settings.temporal_tls_client_cert),
+        client_private_key=read(settings.temporal_tls_client_key),
+    )
+
+
+def _connection_failure(settings: Settings, address: str, error: str) -> str:
+    """What to check when connecting failed, naming the setting most likely at fault (never its value)."""
+    text = error.lower()
+    where = f"Cannot connect to Temporal at {address}"
+    if settings.temporal_uses_tls:
+        if "notvalidforname" in text or "not valid for name" in text:
+            return (
+                f"{where}: the server's certificate does not name this host; set TEMPORAL_TLS_SERVER_NAME "
+                "to the name in the certificate."
+            )
+        if any(w in text for w in ("unknownissuer", "invalid peer certificate", "badsignature", "verify failed")):
+            trusted = f"the CA in TEMPORAL_TLS_SERVER_CA ({settings.temporal_tls_server_ca})"
+            return (
+                f"{where}: the server's certificate is not signed by "
+                f"{trusted if settings.temporal_tls_server_ca else 'a CA this machine trusts'}; "
+                "set TEMPORAL_TLS_SERVER_CA to the CA that signed it."
+            )
+        if "certificaterequired" in text or "certificate required" in text:
+            return f"{where}: the server asks for a client certificate; set TEMPORAL_TLS_CLIENT_CERT and _KEY."
+    if "unauthenticated" in text or "api key" in text or "permission" in text:
+        return f"{where}: the server refused the credentials; check TEMPORAL_API_KEY (or the client certificate)."
+    if settings.temporal_uses_tls:
+        mtls = (
+            ""
+            if settings.temporal_tls_client_cert
+            else "; if it requires client certificates (mTLS), set TEMPORAL_TLS_CLIENT_CERT and TEMPORAL_TLS_CLIENT_KEY"
+        )
+        return f"{where} over TLS: check TEMPORAL_ADDRESS{mtls}; for a server without TLS, set TEMPORAL_TLS=false."
+    return (
+        f"{where}. Start it (see the Procfile's temporal line), set TEMPORAL_ADDRESS "
+        "(and TEMPORAL_TLS / TEMPORAL_API_KEY for a cluster or Temporal Cloud), or use `soonish up`, "
+        "which starts its own."
+    )
+
+
+async def _connect(
+    settings: Settings, address: str, *, runtime: TemporalRuntime | None, external: bool = True
+) -> Client:
+    """A client on `address` with the namespace, TLS and API key of the settings (none for the embedded server)."""
+    api_key = settings.temporal_api_key.get_secret_value() if settings.temporal_api_key and external else None
+    try:
+        return await Client.connect(
+            address,
+            namespace=settings.temporal_namespace,
+            tls=_tls(settings) if external else False,
+            api_key=api_key or None,
+            runtime=runtime,
+        )
+    except RuntimeError as exc:
+        log.debug("connecting to Temporal failed: %s", exc)
+        raise SchedulerUnavailable(_connection_failure(settings, address, str(exc))) from None
 
 
 async def _wait_for_schema(engine: AsyncEngine) -> None:
