@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -275,11 +276,15 @@ class RequestGuard:
 
 def build_api(core: Core) -> FastAPI:
     """The HTTP API over `core`; OpenAPI documentation at /docs."""
-    app = FastAPI(
+    # Swagger UI and ReDoc from assets shipped with fastapi-offline, so /docs works without the internet.
+    app = FastAPIOffline(
         title="Soonish",
         summary="Event reminders, delivered on time, exactly once.",
         description='Send your API key as `Authorization: Bearer <key>`. Errors are `{"error": "..."}`.',
         docs_url="/docs",
+        redoc_url="/redoc",
+        static_url="/docs-assets",
+        swagger_ui_parameters={"validatorUrl": None},  # the default validator is a public web service
     )
     app.state.core = core
     app.include_router(router)
