@@ -27,7 +27,8 @@ from bot.slack.server import SlackRunner
 from core.config import Settings, explain
 from core.db import SchemaTooNew, create_engine, migrate, schema_state, session_factory
 from core.errors import SoonishError
-from core.service import create_api_key
+from core.service import issue_api_key, list_api_keys, revoke_api_key
+from core.service.keys import API_TENANT
 
 log = logging.getLogger("soonish")
 
@@ -234,10 +235,29 @@ def _announce(
     print("\n".join(lines), flush=True)
 
 
-async def _api_key(settings: Settings, name: str) -> None:
+async def _api_key(settings: Settings, args: argparse.Namespace) -> None:
     async with open_database(settings) as engine:
-        key = await create_api_key(sessions=session_factory(engine), name=name)
-    print(f"API key for '{name}' (shown once, store it now):\n{key}")
+        sessions = session_factory(engine)
+        match args.key_command:
+            case "create":
+                issued = await issue_api_key(sessions=sessions, name=args.name, tenant=args.tenant)
+                key = issued.view
+                print(f"API key {key.id} for '{key.name}' in tenant '{key.tenant}' (shown once, store it now):")
+                print(issued.key)
+            case "list":
+                keys = await list_api_keys(sessions=sessions)
+                if not keys:
+                    print("No API keys. Create one with `soonish api-key create --name NAME`.")
+                for key in keys:
+                    print(
+                        f"{key.id:>5}  {key.name:<24} tenant {key.tenant:<24} "
+                        f"created {key.created_at:%Y-%m-%d %H:%M} UTC"
+                    )
+            case "revoke":
+                key = await revoke_api_key(sessions=sessions, key_id=args.id)
+                print(
+                    f"API key {key.id} ('{key.name}', tenant '{key.tenant}') is revoked; requests with it are refused."
+                )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -255,6 +275,14 @@ def _parser() -> argparse.ArgumentParser:
     key_commands = keys.add_subparsers(dest="key_command", required=True, metavar="ACTION")
     create = key_commands.add_parser("create", help="create a key; it is printed once and only its hash is stored")
     create.add_argument("--name", required=True, help="the API user this key identifies")
+    create.add_argument(
+        "--tenant",
+        default=API_TENANT,
+        help="the tenant whose events the key sees (a guild or workspace id; default api)",
+    )
+    key_commands.add_parser("list", help="list the keys (id, name, tenant), never the keys themselves")
+    revoke = key_commands.add_parser("revoke", help="revoke a key at once")
+    revoke.add_argument("id", help="the key's id, as `soonish api-key list` shows it")
     return parser
 
 
@@ -296,7 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             case "migrate":
                 asyncio.run(_migrate(settings))
             case "api-key":
-                asyncio.run(_api_key(settings, args.name))
+                asyncio.run(_api_key(settings, args))
             case "discord":
                 if settings.discord_token is None or not settings.discord_token.get_secret_value():
                     print("Set DISCORD_TOKEN to the bot's token to run the Discord bot.", file=sys.stderr)

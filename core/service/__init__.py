@@ -12,23 +12,36 @@ from core.service.events import (
     update_event,
 )
 from core.service.integrations import add_integration, list_integrations, remove_integration, test_integration
-from core.service.keys import authenticate_api_key, create_api_key
+from core.service.keys import (
+    ApiKeyView,
+    IssuedApiKey,
+    authenticate_api_key,
+    create_api_key,
+    issue_api_key,
+    list_api_keys,
+    revoke_api_key,
+)
 from core.service.subscriptions import subscribe, unsubscribe
 from core.service.users import set_timezone, show_user
 
 __all__ = [
+    "ApiKeyView",
     "Core",
     "EventDraft",
     "EventPatch",
+    "IssuedApiKey",
     "add_integration",
     "authenticate_api_key",
     "cancel_event",
     "create_api_key",
     "create_event",
     "event_deliveries",
+    "issue_api_key",
+    "list_api_keys",
     "list_events",
     "list_integrations",
     "remove_integration",
+    "revoke_api_key",
     "set_timezone",
     "show_event",
     "show_user",

@@ -132,3 +132,17 @@ async def test_sigterm_ends_a_process_still_starting(tmp_path: Path, sqlite_url:
     code = await worker.stop(signal.SIGTERM, timeout=5)
     assert code != 0
     assert "Traceback" not in worker.output()
+
+
+def test_api_key_commands_create_list_and_revoke(tmp_path: Path, sqlite_url: str) -> None:
+    """`soonish api-key create --tenant`, `list` and `revoke` work on the database alone, and never list the key."""
+    env = soonish_env(tmp_path, DATABASE_URL=sqlite_url)
+    created = run_soonish(["api-key", "create", "--name", "ci", "--tenant", "guild-7"], env, tmp_path).splitlines()
+    key = created[-1]
+    assert created[0] == "API key 1 for 'ci' in tenant 'guild-7' (shown once, store it now):"
+    assert key.startswith("snk_")
+    listed = run_soonish(["api-key", "list"], env, tmp_path)
+    assert "ci" in listed and "guild-7" in listed and key not in listed
+    revoked = run_soonish(["api-key", "revoke", "1"], env, tmp_path)
+    assert revoked.strip() == "API key 1 ('ci', tenant 'guild-7') is revoked; requests with it are refused."
+    assert run_soonish(["api-key", "list"], env, tmp_path).startswith("No API keys.")
