@@ -169,7 +169,9 @@ async def _serve(
                     tasks.append(asyncio.create_task(slack_runner.run()))
                 _announce(rt, worker=worker, api=api, console=console, discord=bot is not None, slack=slack_runner)
                 if console:
-                    console_task = asyncio.create_task(run_console(rt.core, user=local_user()))
+                    console_task = asyncio.create_task(
+                        run_console(rt.core, user=local_user(), history=settings.data_dir / "console_history")
+                    )
                     tasks.append(console_task)
                 running = True
                 await _until_stopped(stop, tasks)
