@@ -129,7 +129,7 @@ async def _serve(
             _check_port(settings.api_host, settings.api_port, "SOONISH_API_PORT", "the HTTP API")
         if slack and settings.slack_app_token is None:
             _check_port(settings.slack_host, settings.slack_port, "SLACK_PORT", "the Slack bot (HTTP mode)")
-        probe_port = settings.metrics_port
+        probe_port = settings.metrics_port if not api else None  # the API serves the probes itself
         if probe_port:
             _check_port(settings.metrics_host, probe_port, "SOONISH_METRICS_PORT", "the metrics and health endpoint")
         # The Temporal SDK's own metrics, for the processes that serve /metrics.
@@ -144,7 +144,7 @@ async def _serve(
                 if worker:
                     temporal_worker = rt.worker()
                     tasks.append(asyncio.create_task(temporal_worker.run()))
-                if probe_port and not api:
+                if probe_port:
                     probe_server = make_server(probe_app(probes), host=settings.metrics_host, port=probe_port)
                     tasks.append(
                         asyncio.create_task(_serve_http(probe_server, "SOONISH_METRICS_PORT", "the metrics endpoint"))
