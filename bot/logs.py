@@ -11,8 +11,9 @@ from core.logformat import JsonFormatter
 from core.metrics import log as delivery_log
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-# slack_sdk logs request headers and Socket Mode URLs at debug level: keep it above that, secrets stay out.
-QUIET_LOGGERS = ("apprise", "alembic", "slack_sdk", "slack_bolt")
+# slack_sdk logs request headers and Socket Mode URLs at debug level, httpx every request URL at info: keep them
+# above that, so secrets and per-scrape noise stay out.
+QUIET_LOGGERS = ("apprise", "alembic", "slack_sdk", "slack_bolt", "httpx", "httpcore")
 
 
 class ConsoleLines(logging.Formatter):
