@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import uvicorn
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
+from temporalio.worker import Worker
 
 from bot.api.app import build_api
 from bot.api.server import make_server
@@ -51,7 +52,13 @@ async def _until_stopped(stop: asyncio.Event, tasks: Sequence[asyncio.Task[None]
         done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
         for task in done:
             if task is not waiter and (error := task.exception()) is not None:
-                raise error
+                if isinstance(error, SoonishError):
+                    raise error
+                # Any part failing stops the whole process; the traceback goes to the log, the reason to the user.
+                log.error("%s failed", task.get_name(), exc_info=error)
+                raise SoonishError(
+                    f"{task.get_name().capitalize()} stopped: {type(error).__name__}: {error}"
+                ) from error
     finally:
         waiter.cancel()
 
@@ -76,13 +83,26 @@ async def _serve_http(server: uvicorn.Server, setting: str, what: str) -> None:
         ) from None
 
 
-async def _listening(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
-    """Return once the API accepts connections, so what is announced as running really is."""
+async def _listening(server: uvicorn.Server, task: asyncio.Task[None], what: str = "The HTTP API") -> None:
+    """Return once the server accepts connections, so what is announced as running really is."""
     while not server.started:
         if task.done():
             task.result()
-            raise SoonishError(f"The HTTP API could not start on {server.config.host}:{server.config.port}.")
+            raise SoonishError(f"{what} could not start on {server.config.host}:{server.config.port}.")
         await asyncio.sleep(0.02)
+
+
+async def _run_worker(worker: Worker, namespace: str) -> None:
+    """Run the worker; a namespace the server does not know is reported naming its setting."""
+    try:
+        await worker.run()
+    except RuntimeError as exc:
+        if "namespace" in str(exc).lower() and "not found" in str(exc).lower():
+            raise SoonishError(
+                f"The Temporal namespace {namespace!r} does not exist on this server: create it "
+                "(temporal operator namespace create, or in Temporal Cloud), or set TEMPORAL_NAMESPACE."
+            ) from None
+        raise
 
 
 async def _watch_dev_server(rt: Runtime) -> None:
@@ -137,24 +157,35 @@ async def _serve(
         async with open_runtime(
             settings, embed_temporal=embed, migrate_schema=migrate_schema, temporal_runtime=sdk_runtime
         ) as rt:
-            tasks: list[asyncio.Task[None]] = [asyncio.create_task(_watch_dev_server(rt))]
+            tasks: list[asyncio.Task[None]] = [asyncio.create_task(_watch_dev_server(rt), name="the Temporal watch")]
             server = console_task = bot = slack_runner = temporal_worker = probe_server = None
             probes = Probes(sessions=rt.core.sessions, client=rt.client, temporal_metrics_url=sdk_metrics)
             try:
                 if worker:
                     temporal_worker = rt.worker()
-                    tasks.append(asyncio.create_task(temporal_worker.run()))
+                    tasks.append(
+                        asyncio.create_task(
+                            _run_worker(temporal_worker, settings.temporal_namespace), name="the worker"
+                        )
+                    )
                 if probe_port:
                     probe_server = make_server(probe_app(probes), host=settings.metrics_host, port=probe_port)
                     tasks.append(
-                        asyncio.create_task(_serve_http(probe_server, "SOONISH_METRICS_PORT", "the metrics endpoint"))
+                        asyncio.create_task(
+                            _serve_http(probe_server, "SOONISH_METRICS_PORT", "the metrics endpoint"),
+                            name="the metrics endpoint",
+                        )
                     )
-                    await _listening(probe_server, tasks[-1])
+                    await _listening(probe_server, tasks[-1], "The metrics endpoint")
                 if api:
                     app = build_api(rt.core)
                     add_probes(app, probes)
                     server = make_server(app, host=settings.api_host, port=settings.api_port)
-                    tasks.append(asyncio.create_task(_serve_http(server, "SOONISH_API_PORT", "the HTTP API")))
+                    tasks.append(
+                        asyncio.create_task(
+                            _serve_http(server, "SOONISH_API_PORT", "the HTTP API"), name="the HTTP API"
+                        )
+                    )
                     await _listening(server, tasks[-1])
                 if discord and settings.discord_token is not None:
                     bot = build_bot(
@@ -163,14 +194,19 @@ async def _serve(
                         gateway_url=settings.discord_gateway_url,
                         sync_commands=settings.discord_sync_commands,
                     )
-                    tasks.append(asyncio.create_task(bot.start(settings.discord_token.get_secret_value())))
+                    tasks.append(
+                        asyncio.create_task(
+                            bot.start(settings.discord_token.get_secret_value()), name="the Discord bot"
+                        )
+                    )
                 if slack:
                     slack_runner = SlackRunner.from_settings(app_from_settings(rt.core, settings), settings)
-                    tasks.append(asyncio.create_task(slack_runner.run()))
+                    tasks.append(asyncio.create_task(slack_runner.run(), name="the Slack bot"))
                 _announce(rt, worker=worker, api=api, console=console, discord=bot is not None, slack=slack_runner)
                 if console:
                     console_task = asyncio.create_task(
-                        run_console(rt.core, user=local_user(), history=settings.data_dir / "console_history")
+                        run_console(rt.core, user=local_user(), history=settings.data_dir / "console_history"),
+                        name="the console",
                     )
                     tasks.append(console_task)
                 running = True

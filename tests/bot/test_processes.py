@@ -146,3 +146,18 @@ def test_api_key_commands_create_list_and_revoke(tmp_path: Path, sqlite_url: str
     revoked = run_soonish(["api-key", "revoke", "1"], env, tmp_path)
     assert revoked.strip() == "API key 1 ('ci', tenant 'guild-7') is revoked; requests with it are refused."
     assert run_soonish(["api-key", "list"], env, tmp_path).startswith("No API keys.")
+
+
+async def test_a_failing_worker_ends_the_process_saying_why(
+    tmp_path: Path, sqlite_url: str, dev_server: DevServer
+) -> None:
+    """A worker whose namespace does not exist ends the process non-zero with one line naming TEMPORAL_NAMESPACE."""
+    env = _env(tmp_path, sqlite_url, dev_server, TEMPORAL_NAMESPACE="no-such-namespace")
+    worker = Process("worker", ["worker"], env, tmp_path)
+    code = await worker.stop(None, timeout=30)
+    assert code == 1, worker.output()[-2000:]
+    assert worker.output().strip().splitlines()[-1] == (
+        "The Temporal namespace 'no-such-namespace' does not exist on this server: create it "
+        "(temporal operator namespace create, or in Temporal Cloud), or set TEMPORAL_NAMESPACE."
+    )
+    assert "Traceback" not in worker.output()
