@@ -22,7 +22,7 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)  # a Saturday; 13:00 in Berlin, 
 BERLIN = "Europe/Berlin"
 EXAMPLES = "Try 'tomorrow 7pm', 'in 2 hours', 'next friday 18:00' or '2026-12-01 19:00'."
 ZONE_EXAMPLES = "Use an IANA name such as Europe/Berlin or America/New_York."
-OFFSET_EXAMPLES = "Use a number and a unit, such as 30m, 1h30m, 2 days or 1w."
+OFFSET_EXAMPLES = "Use a number and a unit, such as 30m, 1h 30m, 1.5h, an hour or 2 days; separate several with commas."
 
 
 def utc(*args: int) -> datetime:
@@ -168,9 +168,9 @@ def test_tomorrow_uses_the_offset_of_that_day() -> None:
 
 
 def test_natural_repeated_time_matches_iso_reading() -> None:
-    """A repeated local time reads the same through dateparser as through ISO (first occurrence)."""
+    """A repeated local time reads the same in a phrase as through ISO (first occurrence)."""
     now = utc(2026, 10, 24, 12, 0)
-    assert parse_when("tomorrow 2:30", tz=BERLIN, now=now) == utc(2026, 10, 25, 0, 30)
+    assert parse_when("tomorrow 02:30", tz=BERLIN, now=now) == utc(2026, 10, 25, 0, 30)
 
 
 def test_combined_relative_duration() -> None:
@@ -246,10 +246,22 @@ def test_naive_now_is_a_programming_error() -> None:
 
 
 def test_require_future_rejects_past() -> None:
-    """A past start time is refused with the time in UTC."""
+    """A past start time is refused with the time in UTC when no zone is given."""
     with pytest.raises(InvalidTime) as caught:
         require_future(utc(2026, 11, 27, 10, 0), now=NOW)
-    assert caught.value.message == "The start time 2026-11-27 10:00 UTC is in the past."
+    assert caught.value.message == (
+        "The start time Fri 27 Nov 2026, 10:00 UTC is in the past (it is Sat 28 Nov 2026, 12:00 UTC now)."
+    )
+
+
+def test_require_future_shows_the_users_zone() -> None:
+    """A past start time is written on the user's own wall clock, not in UTC."""
+    with pytest.raises(InvalidTime) as caught:
+        require_future(utc(2026, 11, 27, 10, 0), now=NOW, tz="America/New_York")
+    assert caught.value.message == (
+        "The start time Fri 27 Nov 2026, 05:00 America/New_York is in the past "
+        "(it is Sat 28 Nov 2026, 07:00 America/New_York now)."
+    )
 
 
 def test_require_future_rejects_now_itself() -> None:
@@ -262,7 +274,7 @@ def test_require_future_names_what_is_checked() -> None:
     """The message names the field the caller checks."""
     with pytest.raises(InvalidTime) as caught:
         require_future(utc(2026, 11, 27, 10, 0), now=NOW, what="end time")
-    assert caught.value.message == "The end time 2026-11-27 10:00 UTC is in the past."
+    assert caught.value.message.startswith("The end time Fri 27 Nov 2026, 10:00 UTC is in the past")
 
 
 def test_require_future_accepts_future() -> None:
@@ -295,9 +307,19 @@ def test_comma_separated_offsets() -> None:
     assert parse_offsets("1d, 1h") == (86_400, 3_600)
 
 
-def test_space_separated_offsets() -> None:
-    """Spaces separate offsets too: '1h 30m' is two reminders."""
-    assert parse_offsets("30m 1h") == (3_600, 1_800)
+def test_spaced_parts_are_one_offset() -> None:
+    """'1h 30m' is one reminder 90 minutes before, not two."""
+    assert parse_offsets("1h 30m") == (5_400,)
+
+
+def test_smaller_unit_first_is_refused() -> None:
+    """'30m 1h' could be two reminders or one: it is refused with how to write either."""
+    with pytest.raises(InvalidTime) as caught:
+        parse_offsets("30m 1h")
+    assert caught.value.message == (
+        "The reminder offset '30m 1h' repeats a unit or puts a smaller one first: write one offset largest unit "
+        "first (1h 30m is 90 minutes), and separate several offsets with commas (1d, 1h)."
+    )
 
 
 def test_offsets_are_deduplicated_and_sorted() -> None:
