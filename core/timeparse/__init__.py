@@ -63,8 +63,7 @@ def require_future(when: datetime, *, now: datetime, what: str = "start time", t
     require_aware(when, "when")
     require_aware(now, "now")
     if when <= now:
-        shown = format_local(when, tz or "UTC")
-        raise InvalidTime(f"The {what} {shown} is in the past (it is {format_local(now, tz or 'UTC')} now).")
+        raise InvalidTime(f"The {what} {format_local(when, tz or 'UTC')} is in the past.")
 
 
 def parse_frequency(text: str | None) -> Frequency:

@@ -113,6 +113,7 @@ _NUMERIC_DATE = re.compile(
 _ORDINAL_DAY = re.compile(rf"{_B}(?:the\s+)?(?P<d>\d{{1,2}}){_ORD}{_E}")
 _AFTER_TOMORROW = re.compile(rf"{_B}(?:the\s+)?day\s+after\s+(?:tomorrow|tmrw|tmr){_E}")
 _TOMORROW = re.compile(rf"{_B}(?:tomorrow|tmrw|tmr|tmw|tomorow|tommorow|tommorrow|2morrow){_E}")
+_YESTERDAY = re.compile(rf"{_B}yesterday{_E}")
 _TODAY = re.compile(rf"{_B}(?P<word>today|tonight|this\s+(?:morning|afternoon|evening))(?:'s)?{_E}")
 _IN_DAYS = re.compile(rf"{_B}in\s+(?P<n>\d{{1,3}}|an?)\s+(?P<unit>days?|weeks?){_E}")
 _WEEK_WEEKDAY = re.compile(
@@ -420,6 +421,8 @@ class _Reader:
             self.parts.day = ("plus", 2)
         if m := self._one(_TOMORROW, "day", dates):
             self.parts.day = ("plus", 1)
+        if m := self._one(_YESTERDAY, "day", dates):
+            self.parts.day = ("plus", -1)  # read, so that the caller can say it is in the past
         if m := self._one(_IN_DAYS, "day", dates):
             count = 1 if m["n"] in ("a", "an") else int(m["n"])
             self.parts.day = ("plus", count * (7 if m["unit"].startswith("week") else 1))

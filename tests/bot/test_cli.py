@@ -61,7 +61,7 @@ async def test_console_reads_commands_from_a_pipe_and_prints_reminders(tmp_path:
             "/timezone Europe/Berlin",
             '/event create name:"Game night" start:"in 9 seconds" remind:"4s"',
             '/subscribe "Game night" remind:"4s"',
-            "/event create name:Oops start:yesterday",
+            '/event create name:Oops start:"yesterday 10:00"',
             "/integration add json://127.0.0.1/hook",
             "/frobnicate",
         ]

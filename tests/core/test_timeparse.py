@@ -249,19 +249,14 @@ def test_require_future_rejects_past() -> None:
     """A past start time is refused with the time in UTC when no zone is given."""
     with pytest.raises(InvalidTime) as caught:
         require_future(utc(2026, 11, 27, 10, 0), now=NOW)
-    assert caught.value.message == (
-        "The start time Fri 27 Nov 2026, 10:00 UTC is in the past (it is Sat 28 Nov 2026, 12:00 UTC now)."
-    )
+    assert caught.value.message == "The start time Fri 27 Nov 2026, 10:00 UTC is in the past."
 
 
 def test_require_future_shows_the_users_zone() -> None:
     """A past start time is written on the user's own wall clock, not in UTC."""
     with pytest.raises(InvalidTime) as caught:
         require_future(utc(2026, 11, 27, 10, 0), now=NOW, tz="America/New_York")
-    assert caught.value.message == (
-        "The start time Fri 27 Nov 2026, 05:00 America/New_York is in the past "
-        "(it is Sat 28 Nov 2026, 07:00 America/New_York now)."
-    )
+    assert caught.value.message == "The start time Fri 27 Nov 2026, 05:00 America/New_York is in the past."
 
 
 def test_require_future_rejects_now_itself() -> None:
@@ -274,7 +269,7 @@ def test_require_future_names_what_is_checked() -> None:
     """The message names the field the caller checks."""
     with pytest.raises(InvalidTime) as caught:
         require_future(utc(2026, 11, 27, 10, 0), now=NOW, what="end time")
-    assert caught.value.message.startswith("The end time Fri 27 Nov 2026, 10:00 UTC is in the past")
+    assert caught.value.message == "The end time Fri 27 Nov 2026, 10:00 UTC is in the past."
 
 
 def test_require_future_accepts_future() -> None:
