@@ -235,7 +235,7 @@ def _normalize(text: str) -> str:
     lowered = re.sub(r"\b([ap])\.m\.?", r"\1m", lowered)
     lowered = re.sub(r"(\d{4}-\d{2}-\d{2})t(\d)", r"\1 \2", lowered)
     lowered = re.sub(r"[,;!?()]", " ", lowered).replace("@", " at ")
-    lowered = " ".join(lowered.split()).rstrip(".")
+    lowered = re.sub(r"(?<!\d)\.$", "", " ".join(lowered.split()))  # "8pm." but not the dot of "3.12."
     return _NUMBER_WORD.sub(lambda m: str(NUMBER_WORDS[m[1]]), lowered)
 
 
@@ -397,6 +397,8 @@ class _Reader:
         month_first = (second, first)
         valid = [reading for reading in (day_first, month_first) if 1 <= reading[1] <= 12 and 1 <= reading[0] <= 31]
         shown = quote(m[0])
+        if m["sep"] == "." and m["y"] is None and not m[0].endswith("."):
+            valid = []  # 3.12. is a date, written as in German; 1.5 alone is more likely a number or a time
         if not valid:
             raise InvalidTime(f"{shown} is not a date. Write dates as 2026-12-03 or 3 Dec, and times of day as 20:30.")
         if m["sep"] == "." or day_first == month_first or len(valid) == 1:

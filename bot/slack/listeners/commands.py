@@ -59,8 +59,8 @@ async def run_command(*, core: Core, command: dict[str, Any], respond: AsyncResp
         view = await service.create_event(core=core, actor=actor, draft=event_draft(cmd, destination))
         problem = await announce(client, channel_id, view)
         read = render.start_reading(view, blocks.slack_time(view.timezone))
-        for text in filter(None, (problem, read)):
-            await respond(text=text, response_type="ephemeral")
+        if problem or read:  # one private answer: Slack allows a response_url only a few replies
+            await respond(text="\n".join(filter(None, (problem, read))), response_type="ephemeral")
         return
     reply = await execute(cmd, core=core, actor=actor, channel_url=destination, time_format=blocks.slack_time)
     await respond(text=reply.text, response_type="ephemeral" if reply.private else "in_channel")
