@@ -103,6 +103,35 @@ async def test_bad_times_are_refused_and_create_nothing(runtime: Runtime) -> Non
     )
 
 
+async def test_create_says_how_a_typed_start_was_read(runtime: Runtime) -> None:
+    """The answer to a create carries the typed start and each choice made reading it; a later show does not."""
+    event = await new_event(runtime, start="saturday at 8")
+    assert event.start_reading is not None
+    assert event.start_reading.typed == "saturday at 8"
+    assert event.start_reading.notes == ("8 without am/pm read as 20:00 (add am or pm to choose)",)
+    assert (event.start_at.weekday(), event.start_at.hour) == (5, 20)  # the organizer's zone is UTC
+    assert (await service.show_event(core=runtime.core, actor=ORGANIZER, ref=event.code)).start_reading is None
+
+
+async def test_past_start_is_shown_in_the_organizers_own_zone(runtime: Runtime) -> None:
+    """A past start in another zone is refused with the time on the organizer's own wall clock."""
+    await service.set_timezone(core=runtime.core, actor=ORGANIZER, timezone="America/New_York")
+    draft = EventDraft(name="Retro", start="2001-01-01 10:00", timezone="Asia/Tokyo")
+    message = await refused(runtime, service.create_event(core=runtime.core, actor=ORGANIZER, draft=draft), InvalidTime)
+    assert message == "The start time Sun 31 Dec 2000, 20:00 America/New_York is in the past."
+
+
+async def test_update_says_how_the_new_start_was_read(runtime: Runtime) -> None:
+    """The answer to a move carries how its new start text was read; a change without a new start carries none."""
+    event = await new_event(runtime)
+    patch = EventPatch(start="next week monday 18:00")
+    moved = await service.update_event(core=runtime.core, actor=ORGANIZER, ref=event.code, patch=patch)
+    assert moved.start_reading is not None and moved.start_reading.typed == "next week monday 18:00"
+    assert (moved.start_at.weekday(), moved.start_at.hour) == (0, 18)
+    renamed = await service.update_event(core=runtime.core, actor=ORGANIZER, ref=event.code, patch=EventPatch(name="X"))
+    assert renamed.start_reading is None
+
+
 async def test_bad_default_offsets_are_refused_and_create_nothing(runtime: Runtime) -> None:
     """Reminder offsets of zero, without a unit, unreadable or over a year create nothing."""
     await refused_drafts(

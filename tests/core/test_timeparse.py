@@ -9,11 +9,13 @@ import pytest
 from core.errors import InvalidInput, InvalidTime
 from core.timeparse import (
     Frequency,
+    date_order,
     format_offset,
     format_offsets,
     parse_frequency,
     parse_offsets,
     parse_when,
+    read_when,
     require_future,
     zone,
 )
@@ -482,3 +484,57 @@ def test_unknown_frequency_names_accepted_values() -> None:
     with pytest.raises(InvalidInput) as caught:
         parse_frequency("monthly")
     assert caught.value.message == "Unknown countdown frequency 'monthly'. Use one of: none, hourly, daily, weekly."
+
+
+# read_when: how a phrase was read
+
+TUESDAY = datetime(2026, 12, 1, 14, 30, tzinfo=UTC)  # Tue 1 Dec 2026, 15:30 in Berlin
+
+
+def test_bare_hour_reading_is_explained() -> None:
+    """An hour without am/pm says which half of the day it was taken as, and how to choose."""
+    reading = read_when("thursday at 8", tz=BERLIN, now=TUESDAY)
+    assert reading.instant == utc(2026, 12, 3, 19, 0)
+    assert reading.notes == ("8 without am/pm read as 20:00 (add am or pm to choose)",)
+
+
+def test_next_weekday_reading_is_explained() -> None:
+    """'next saturday' says it was taken as the first one after today, and how to write the one after."""
+    reading = read_when("next sat 10am", tz=BERLIN, now=TUESDAY)
+    assert reading.notes == (
+        "next Saturday read as the first one after today, Sat 05 Dec; for the one a week later write "
+        "'saturday next week'",
+    )
+
+
+def test_numeric_date_order_is_explained() -> None:
+    """A numeric date read by the zone's habit says which order was used."""
+    reading = read_when("03/04 19:00", tz=BERLIN, now=TUESDAY)
+    assert reading.notes == ("03/04 read day first, as usual in Europe/Berlin: 3 April",)
+
+
+def test_zone_in_the_text_is_named() -> None:
+    """A zone taken from the text is named with the zone it stands for."""
+    assert read_when("8pm PST", tz=BERLIN, now=TUESDAY).notes == ("in PST (America/Los_Angeles)",)
+
+
+def test_a_time_passed_today_says_it_means_tomorrow() -> None:
+    """An explicit time already passed today says it was moved to tomorrow."""
+    reading = read_when("3pm", tz=BERLIN, now=TUESDAY)
+    assert (reading.instant, reading.notes) == (utc(2026, 12, 2, 14, 0), ("tomorrow, as 15:00 has passed today",))
+
+
+def test_a_plain_phrase_needs_no_explanation() -> None:
+    """A phrase with nothing to choose carries no notes."""
+    assert read_when("tomorrow 19:00", tz=BERLIN, now=TUESDAY).notes == ()
+
+
+def test_month_first_zone_reads_month_first() -> None:
+    """In a US zone 03/04 is the 4th of March."""
+    assert date_order("America/New_York") == "month"
+    assert read_when("03/04 19:00", tz="America/New_York", now=TUESDAY).instant == utc(2027, 3, 5, 0, 0)
+
+
+def test_zones_without_a_habit_have_no_date_order() -> None:
+    """UTC and Canada have no single day/month order."""
+    assert (date_order("UTC"), date_order("America/Toronto"), date_order("Asia/Kolkata")) == (None, None, "day")
