@@ -69,6 +69,17 @@ async def refused(
     return message
 
 
+async def test_create_event_says_how_a_typed_start_time_was_read(api: httpx.AsyncClient, alice: Headers) -> None:
+    """A start_time typed as words is read in `timezone`, and the answer says how it was read."""
+    event = await create(api, alice, start_time="saturday at 8", timezone="Asia/Kolkata")
+    assert event["start_read_as"].startswith("Read 'saturday at 8' as Sat ")
+    assert event["start_read_as"].endswith(
+        ", 20:00 Asia/Kolkata: 8 without am/pm read as 20:00 (add am or pm to choose)."
+    )
+    shown = (await api.get(f"/events/{event['id']}", headers=alice)).json()
+    assert shown["start_read_as"] is None
+
+
 async def test_create_event_answers_201_with_id_and_masked_channel(api: httpx.AsyncClient, alice: Headers) -> None:
     """Creating an event answers 201 with its id, and the channel URL only masked."""
     response = await api.post(
