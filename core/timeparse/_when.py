@@ -152,7 +152,7 @@ class _Parts:
     zone_label: str = ""
     abbreviation: tuple[str, str, int] | None = None  # name, key, offset minutes it stands for
     time: _Time | None = None
-    day: tuple[str, int] | None = None  # ("plus", n) ("weekday", wd) ("next", wd) ("nextweek"/"thisweek", wd) ...
+    day: tuple[str, int] | None = None  # ("plus", days), or ("coming"/"next"/"nextweek"/"thisweek", weekday)
     ymd: tuple[int | None, int, int] | None = None
     day_of_month: int | None = None
     weekday_check: int | None = None
@@ -520,7 +520,7 @@ class _Reader:
                 f"no month. Write the date, such as '{day:%d %b %Y} {hour:02d}:{minute:02d}'."
             )
         if parts.zone_label:
-            parts.notes.append(f"in {parts.zone_label}")
+            parts.notes.append(f"read in {parts.zone_label}")
         return Reading(instant, tuple(parts.notes))
 
     def _hour(self, time: _Time) -> int:

@@ -515,7 +515,7 @@ def test_numeric_date_order_is_explained() -> None:
 
 def test_zone_in_the_text_is_named() -> None:
     """A zone taken from the text is named with the zone it stands for."""
-    assert read_when("8pm PST", tz=BERLIN, now=TUESDAY).notes == ("in PST (America/Los_Angeles)",)
+    assert read_when("8pm PST", tz=BERLIN, now=TUESDAY).notes == ("read in PST (America/Los_Angeles)",)
 
 
 def test_a_time_passed_today_says_it_means_tomorrow() -> None:
