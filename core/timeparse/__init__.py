@@ -17,7 +17,8 @@ from ._durations import (
     format_offsets,
     parse_offsets,
 )
-from ._when import MAX_WHEN_LENGTH, WHEN_EXAMPLES, Reading, parse_when, read_when
+from ._resolve import WHEN_EXAMPLES, Reading
+from ._when import MAX_WHEN_LENGTH, parse_when, read_when
 from ._zones import ZONE_EXAMPLES, date_order, zone
 
 __all__ = [
