@@ -59,7 +59,7 @@ from ._vocabulary import (
     WEEKDAYS,
     YESTERDAY,
 )
-from ._zones import ABBREVIATIONS, AMBIGUOUS_ABBREVIATIONS, canonical_zone_key, date_order, zone
+from ._zones import ABBREVIATIONS, AMBIGUOUS_ABBREVIATIONS, canonical_zone_key, date_order, zone, zone_of_city
 
 MAX_WHEN_LENGTH = 200
 
@@ -186,6 +186,11 @@ class _Reader:
             if not times and not dates and self.parts.context is None and not self.parts.named:
                 raise InvalidTime(f"Could not understand the time {quote(self.original)}. {WHEN_EXAMPLES}")
             words = " ".join(leftover)
+            if city := zone_of_city(words):
+                example = re.sub(rf"(?i)\b{re.escape(words)}\b", city, " ".join(self.original.split()), count=1)
+                raise InvalidTime(
+                    f"{quote(words)} is not a zone name: write the zone as {city}, such as {quote(example)}."
+                )
             raise InvalidTime(
                 f"Could not understand {quote(words)} in the time {quote(self.original)}. Write the day and the time "
                 "of day alone, such as 'thursday 20:00', 'the 5th at 8pm' or '2026-12-03 20:00'."

@@ -118,6 +118,24 @@ def _zone_keys() -> dict[str, str]:
     return {key.lower(): key for key in available_timezones() if key.lower() not in _RESERVED_ZONE_KEYS}
 
 
+_CONTINENTS = ("Europe/", "America/", "Asia/", "Africa/", "Australia/")
+
+
+def zone_of_city(words: str) -> str | None:
+    """The zone named after a city ("berlin", "new york"), when exactly one zone of the database is."""
+    return _city_zones().get("_".join(words.lower().split()))
+
+
+@cache
+def _city_zones() -> dict[str, str]:
+    cities: dict[str, list[str]] = {}
+    for key in _zone_countries():  # only current zones, not the old aliases (US/Eastern, Asia/Calcutta)
+        if not key.startswith(_CONTINENTS):
+            continue  # islands such as Indian/Christmas and Pacific/Easter are more often words than places
+        cities.setdefault(key.rsplit("/", 1)[-1].lower(), []).append(key)
+    return {city: keys[0] for city, keys in cities.items() if len(keys) == 1}
+
+
 def date_order(key: str) -> str | None:
     """'day' or 'month' (which comes first in 03/04) for people in zone `key`, or None where it is unclear."""
     if key.startswith("US/"):
