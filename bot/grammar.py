@@ -170,7 +170,8 @@ def help_text(topic: str = "") -> str:
         return "\n".join(lines)
     lines = ["Commands:"] + [f"  {s.usage}\n      {s.summary}" for s in SPECS]
     lines.append(
-        "Times: ISO (2026-12-05 20:00) or words (tomorrow 8pm, in 2 hours), read in your /timezone. "
-        'Reminders: remind:"1d, 1h" (before the start), every:hourly|daily|weekly (countdown).'
+        "Times: ISO (2026-12-05 20:00) or words (tomorrow 8pm, thursday at 8, the 5th 20:00, in 2 hours), "
+        "read in your /timezone. "
+        'Reminders: remind:"1d, 1h 30m" (before the start), every:hourly|daily|weekly (countdown).'
     )
     return "\n".join(lines)

@@ -7,6 +7,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot import render
 from bot.discord.announcement import event_buttons, event_embed
 from bot.discord.replies import Answer, actor_of, answer, timestamp
 from bot.dispatch import event_draft, execute
@@ -64,7 +65,8 @@ async def create_event(interaction: Interaction, draft: EventDraft) -> None:
 
     async def work() -> Answer:
         view = await service.create_event(core=interaction.client.core, actor=actor_of(interaction), draft=draft)
-        return Answer(text="New event!", embed=event_embed(view), view=event_buttons(view.id))
+        text = "\n".join(filter(None, ("New event!", render.start_reading(view, timestamp))))
+        return Answer(text=text, embed=event_embed(view), view=event_buttons(view.id))
 
     await answer(interaction, work)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -16,9 +17,9 @@ from core.errors import Conflict, InvalidInput, InvalidTime, NotFound, Permissio
 from core.models import Event, EventDetails, EventParticipant, EventStatus, NotificationLog, User, parse_row_id
 from core.service.context import Core
 from core.service.users import user_for
-from core.timeparse import parse_offsets, parse_when, require_future, zone
+from core.timeparse import parse_offsets, read_when, require_future, zone
 from core.urlguard import guard_url, mask_url
-from core.views import Actor, DeliveryView, EventView
+from core.views import Actor, DeliveryView, EventView, TimeReading
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
@@ -83,18 +84,24 @@ def _text(field: str, value: str, *, required: bool = False) -> str:
 
 
 def _instant(value: When, *, tz: str, now: datetime, what: str) -> datetime:
+    return _read(value, tz=tz, now=now, what=what)[0]
+
+
+def _read(value: When, *, tz: str, now: datetime, what: str) -> tuple[datetime, TimeReading | None]:
+    """The instant a given or typed time means; for typed text, also how it was read."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            return value.replace(tzinfo=zone(tz)).astimezone(zone("UTC"))
-        return value.astimezone(zone("UTC"))
+            return value.replace(tzinfo=zone(tz)).astimezone(zone("UTC")), None
+        return value.astimezone(zone("UTC")), None
     try:
-        return parse_when(value, tz=tz, now=now)
+        reading = read_when(value, tz=tz, now=now)
     except InvalidTime as exc:
         raise InvalidTime(f"The {what}: {exc.message}") from exc
+    return reading.instant, TimeReading(typed=" ".join(value.split()), notes=reading.notes)
 
 
-def _check_start(start: datetime, now: datetime) -> None:
-    require_future(start, now=now, what="start time")
+def _check_start(start: datetime, now: datetime, user_zone: str) -> None:
+    require_future(start, now=now, what="start time", tz=user_zone)
     if start - now > MAX_AHEAD:
         raise InvalidTime("An event can start at most two years from now.")
 
@@ -215,8 +222,8 @@ async def create_event(*, core: Core, actor: Actor, draft: EventDraft) -> EventV
     async with core.sessions.begin() as session:
         organizer = await user_for(session, actor)
         tz = zone((draft.timezone or organizer.timezone).strip()).key
-        start = _instant(draft.start, tz=tz, now=now, what="start time")
-        _check_start(start, now)
+        start, reading = _read(draft.start, tz=tz, now=now, what="start time")
+        _check_start(start, now, organizer.timezone)
         end = start if draft.end is None or draft.end == "" else _instant(draft.end, tz=tz, now=now, what="end time")
         _check_span(start, end)
         offsets = _offsets(draft.default_offsets, offsets_of(organizer.default_offsets) or DEFAULT_OFFSETS)
@@ -239,7 +246,7 @@ async def create_event(*, core: Core, actor: Actor, draft: EventDraft) -> EventV
         event.code = await _unused_code(session)
         session.add(event)
         await session.flush()
-        view = event_view(event, 0)
+        view = dataclasses.replace(event_view(event, 0), start_reading=reading)
 
     async def undo() -> None:
         async with core.sessions.begin() as s:
@@ -274,9 +281,10 @@ async def update_event(*, core: Core, actor: Actor, ref: str | int, patch: Event
         )
         tz = zone(patch.timezone.strip()).key if patch.timezone else event.timezone
         start, end = event.start_at, event.end_at
+        reading = None
         if patch.start is not None:
-            start = _instant(patch.start, tz=tz, now=now, what="start time")
-            _check_start(start, now)
+            start, reading = _read(patch.start, tz=tz, now=now, what="start time")
+            _check_start(start, now, user.timezone)
             if patch.end is None:
                 end = start + (event.end_at - event.start_at)
         if patch.end is not None:
@@ -294,7 +302,7 @@ async def update_event(*, core: Core, actor: Actor, ref: str | int, patch: Event
             event.schedule_changed_at = now
         event.name, event.start_at, event.end_at, event.timezone = name, start, end, tz
         event.default_offsets = _csv(offsets)
-        view = event_view(event, await _count(session, event.id))
+        view = dataclasses.replace(event_view(event, await _count(session, event.id)), start_reading=reading)
 
     async def undo() -> None:
         async with core.sessions.begin() as s:

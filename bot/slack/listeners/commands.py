@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import render
 from bot.dispatch import event_draft, execute
 from bot.grammar import parse
 from bot.slack import blocks
@@ -57,8 +58,9 @@ async def run_command(*, core: Core, command: dict[str, Any], respond: AsyncResp
     if cmd.spec.words == "event create":
         view = await service.create_event(core=core, actor=actor, draft=event_draft(cmd, destination))
         problem = await announce(client, channel_id, view)
-        if problem:
-            await respond(text=problem, response_type="ephemeral")
+        read = render.start_reading(view, blocks.slack_time(view.timezone))
+        if problem or read:  # one private answer: Slack allows a response_url only a few replies
+            await respond(text="\n".join(filter(None, (problem, read))), response_type="ephemeral")
         return
     reply = await execute(cmd, core=core, actor=actor, channel_url=destination, time_format=blocks.slack_time)
     await respond(text=reply.text, response_type="ephemeral" if reply.private else "in_channel")
