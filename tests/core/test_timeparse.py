@@ -137,7 +137,7 @@ def test_natural_language_is_relative_to_now_in_zone(text: str, expected: dateti
 
 
 def test_bare_time_of_day_is_understood() -> None:
-    """A bare '7pm' is today at 19:00 local (dateparser drops it when given an aware base)."""
+    """A bare '7pm' is today at 19:00 local."""
     assert parse_when("7pm", tz=BERLIN, now=NOW) == utc(2026, 11, 28, 18, 0)
 
 
