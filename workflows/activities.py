@@ -198,9 +198,9 @@ class ReminderActivities:
         skip = not cancelling and fired >= event.start_at
         late = not cancelling and fired - inp.due > self._late_after
         if cancelling:
-            title, body = notices.cancellation(name=event.name, start=event.start_at, tz=event.timezone)
+            message = notices.cancellation(name=event.name, start=event.start_at, tz=event.timezone)
         else:
-            title, body = notices.reminder(
+            message = notices.reminder(
                 name=event.name,
                 start=event.start_at,
                 tz=event.timezone,
@@ -215,11 +215,7 @@ class ReminderActivities:
         final = {t.key for t in pending if t.error is not None}
         sendable = [t for t in pending if t.error is None and t.destination is not None and not skip]
         outcomes = await asyncio.gather(
-            *(
-                self._sender.send(t.destination, title=title, body=body, key=t.key)
-                for t in sendable
-                if t.destination is not None
-            )
+            *(self._sender.send(t.destination, message, key=t.key) for t in sendable if t.destination is not None)
         )
         for t, o in zip(sendable, outcomes, strict=True):
             errors[t.key], notes[t.key] = o.error, o.note
@@ -336,7 +332,11 @@ class ReminderActivities:
             tags = set(split_stored(p.tags))
             if DM_TAG in tags:
                 dm = dm_destination(
-                    platform=p.user.platform, tenant=p.user.tenant, user_id=p.user.platform_user_id, channel=channel
+                    platform=p.user.platform,
+                    tenant=p.user.tenant,
+                    user_id=p.user.platform_user_id,
+                    channel=channel,
+                    tz=p.user.timezone,
                 )
                 targets.append(
                     Target(
@@ -360,6 +360,7 @@ class ReminderActivities:
                                 self._secrets.decrypt(integration.url_encrypted),
                                 platform=p.user.platform,
                                 tenant=p.user.tenant,
+                                tz=p.user.timezone,
                             ),
                         )
                     )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import notices
 from core.destinations import member_destination
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Integration, User, parse_row_id, utcnow
@@ -19,8 +20,6 @@ from core.views import Actor, IntegrationTestResult, IntegrationView
 
 MAX_INTEGRATIONS = 20
 MAX_LABEL = 100
-TEST_TITLE = "Soonish test"
-TEST_BODY = "This is a test from Soonish: reminders will reach you here."
 
 
 def integration_view(row: Integration) -> IntegrationView:
@@ -108,7 +107,7 @@ async def test_integration(*, core: Core, actor: Actor, ref: str | int) -> Integ
         row = await _own(session, await user_for(session, actor), ref)
         row_id, url = row.id, core.secrets.decrypt(row.url_encrypted)
     destination = member_destination(url, platform=actor.platform, tenant=actor.tenant)
-    outcome = await core.sender.send(destination, title=TEST_TITLE, body=TEST_BODY)
+    outcome = await core.sender.send(destination, notices.test())
     async with core.sessions.begin() as session:
         fresh = await session.get(Integration, row_id)
         if fresh is None:

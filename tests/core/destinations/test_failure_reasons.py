@@ -7,6 +7,7 @@ import socket
 import pytest
 
 from core.destinations import Destination, Outcome, Sender
+from core.notices import Message
 from core.urlguard import Resolver
 from tests.sinks import ConnectionRecorder, HttpSink
 from tests.url_corpus import PUBLIC
@@ -19,7 +20,7 @@ async def send(url: str, *, allow_private: bool = True, resolve: Resolver | None
     """One message to `url` from a fresh sender."""
     sender = Sender(allow_private=allow_private, resolve=resolve)
     try:
-        return await sender.send(Destination(url, platform="api", tenant="api"), title="t", body="b")
+        return await sender.send(Destination(url, platform="api", tenant="api"), Message("t", ("b",)))
     finally:
         await sender.aclose()
 
