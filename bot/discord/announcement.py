@@ -63,7 +63,7 @@ class SubscribeButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r
             sub = await service.subscribe(core=interaction.client.core, actor=actor_of(interaction), ref=self.event_id)
             return Answer(render.subscription(sub, timestamp), private=True)
 
-        await answer(interaction, work)
+        await answer(interaction, work, private=True)
 
 
 class UnsubscribeButton(
@@ -95,7 +95,7 @@ class UnsubscribeButton(
             )
             return Answer(f"Unsubscribed from {name}.", private=True)
 
-        await answer(interaction, work)
+        await answer(interaction, work, private=True)
 
 
 def event_buttons(event_id: int) -> discord.ui.View:

@@ -42,7 +42,7 @@ async def run(interaction: Interaction, words: str, argument: str = "", **option
         )
         return Answer.of(reply)
 
-    await answer(interaction, work)
+    await answer(interaction, work, private=not BY_WORDS[words].public)
 
 
 async def upcoming_events(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -66,7 +66,7 @@ async def create_event(interaction: Interaction, draft: EventDraft) -> None:
         view = await service.create_event(core=interaction.client.core, actor=actor_of(interaction), draft=draft)
         return Answer(text="New event!", embed=event_embed(view), view=event_buttons(view.id))
 
-    await answer(interaction, work)
+    await answer(interaction, work, private=not BY_WORDS["event create"].public)
 
 
 class EventModal(discord.ui.Modal, title="New event"):
@@ -262,7 +262,7 @@ async def help_command(interaction: Interaction, command: str | None = None) -> 
     async def work() -> Answer:
         return Answer(help_text(command or ""), private=True)
 
-    await answer(interaction, work)
+    await answer(interaction, work, private=True)
 
 
 COMMANDS: tuple[app_commands.Command[Any, ..., Any] | app_commands.Group, ...] = (

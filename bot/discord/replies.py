@@ -17,7 +17,8 @@ from core.views import Actor
 
 log = logging.getLogger(__name__)
 
-# Answer directly when the core is this quick; otherwise defer (privately) and follow up.
+# Answer directly when the core is this quick; otherwise defer and follow up. A deferral's visibility is kept by
+# its first follow-up, so it is chosen from what the command will show, before the command has run.
 ACK_WITHIN = 2.0
 
 
@@ -57,8 +58,12 @@ def actor_of(interaction: discord.Interaction[Any]) -> Actor:
     )
 
 
-async def show(interaction: discord.Interaction[Any], answer: Answer) -> None:
-    """Send the answer as the interaction's response, or as a follow-up if it was deferred already."""
+async def show(interaction: discord.Interaction[Any], answer: Answer, *, deferred_private: bool | None = None) -> None:
+    """Send the answer as the interaction's response, or as a follow-up if it was deferred already.
+
+    `deferred_private` is how the response was deferred; when the answer's visibility differs (a public command
+    refused with a private error), the deferral is deleted first, so the follow-up keeps its own visibility.
+    """
     kwargs: dict[str, Any] = {"ephemeral": answer.private}
     if answer.embed is not None:
         kwargs["embed"] = answer.embed
@@ -66,6 +71,8 @@ async def show(interaction: discord.Interaction[Any], answer: Answer) -> None:
         kwargs["view"] = answer.view
     text = answer.text[:2000] if answer.text else None
     if interaction.response.is_done():
+        if deferred_private is not None and deferred_private != answer.private:
+            await interaction.delete_original_response()
         await interaction.followup.send(text or discord.utils.MISSING, **kwargs)
     else:
         await interaction.response.send_message(text, **kwargs)
@@ -79,14 +86,18 @@ def failure(exc: BaseException) -> Answer:
     return Answer(APOLOGY, private=True)
 
 
-async def answer(interaction: discord.Interaction[Any], work: Callable[[], Awaitable[Answer]]) -> None:
-    """Run `work` and show its answer; defer first if it takes longer than Discord lets a response wait."""
+async def answer(
+    interaction: discord.Interaction[Any], work: Callable[[], Awaitable[Answer]], *, private: bool
+) -> None:
+    """Run `work` and show its answer; defer first, as `private` says, if it takes longer than a response may wait."""
     task = asyncio.ensure_future(work())
     done, _ = await asyncio.wait({task}, timeout=ACK_WITHIN)
+    deferred: bool | None = None
     if not done and not interaction.response.is_done():
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await interaction.response.defer(ephemeral=private, thinking=True)
+        deferred = private
     try:
         result = await task
     except Exception as exc:
         result = failure(exc)
-    await show(interaction, result)
+    await show(interaction, result, deferred_private=deferred)
