@@ -11,7 +11,7 @@ from bot.grammar import Command, help_text, parse
 from core import service
 from core.errors import SoonishError
 from core.service import Core, EventDraft, EventPatch
-from core.views import Actor
+from core.views import Actor, EventView
 
 log = logging.getLogger(__name__)
 
@@ -20,10 +20,16 @@ APOLOGY = "Sorry, something went wrong on our side. Nothing was changed; please 
 
 @dataclass(frozen=True)
 class Reply:
-    """What a front end shows: the text, and whether only the asking user may see it."""
+    """What a front end shows: the text, and whether only the asking user may see it.
+
+    `event` is the event the reply is about, for front ends that show events their own way (an embed, blocks),
+    with `note` (such as "Event updated.") above it instead of `text`.
+    """
 
     text: str
     private: bool = False
+    event: EventView | None = None
+    note: str = ""
 
 
 def event_draft(cmd: Command, channel_url: str | None) -> EventDraft:
@@ -101,10 +107,12 @@ async def _run(
     match words:
         case "event create":
             view = await service.create_event(core=core, actor=actor, draft=event_draft(cmd, channel_url))
-            return Reply("Event created.\n" + render.event(view, when) + f"\nSubscribe with /subscribe {view.code}")
+            note = "Event created."
+            text = f"{note}\n{render.event(view, when)}\nSubscribe with /subscribe {view.code}"
+            return Reply(text, event=view, note=note)
         case "event update":
             view = await service.update_event(core=core, actor=actor, ref=arg, patch=_patch(cmd))
-            return Reply("Event updated.\n" + render.event(view, when))
+            return Reply("Event updated.\n" + render.event(view, when), event=view, note="Event updated.")
         case "event cancel":
             view = await service.cancel_event(core=core, actor=actor, ref=arg)
             return Reply(f"{view.name} is cancelled; its {view.subscriber_count} subscriber(s) are being told.")
@@ -114,7 +122,8 @@ async def _run(
             views = await service.list_events(core=core, actor=actor, include_past=arg.lower() == "all")
             return Reply(render.events(views, when), private=True)
         case "event info":
-            return Reply(render.event(await service.show_event(core=core, actor=actor, ref=arg), when), private=True)
+            view = await service.show_event(core=core, actor=actor, ref=arg)
+            return Reply(render.event(view, when), private=True, event=view)
         case "event log":
             rows = await service.event_deliveries(core=core, actor=actor, ref=arg)
             return Reply(render.deliveries(rows, when), private=True)

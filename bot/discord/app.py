@@ -12,7 +12,7 @@ from discord.gateway import DiscordWebSocket
 
 from bot.discord.announcement import SubscribeButton, UnsubscribeButton
 from bot.discord.commands import COMMANDS
-from bot.discord.replies import Answer, failure, show
+from bot.discord.replies import NO_MENTIONS, Answer, failure, show
 from core.service import Core
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,8 @@ class SoonishBot(discord.Client):
     def __init__(self, core: Core, *, sync_commands: bool = False, **options: Any) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
-        super().__init__(intents=intents, **options)
+        # The default for every message the client sends, so no path can forget it.
+        super().__init__(intents=intents, allowed_mentions=NO_MENTIONS, **options)
         self.core = core
         self.sync_commands = sync_commands
         self.tree = SoonishTree(self)

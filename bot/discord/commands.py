@@ -9,7 +9,7 @@ from discord import app_commands
 
 from bot.discord.announcement import event_buttons, event_embed
 from bot.discord.replies import Answer, actor_of, answer, timestamp
-from bot.dispatch import event_draft, execute
+from bot.dispatch import Reply, event_draft, execute
 from bot.grammar import BY_WORDS, Command, help_text
 from core import service
 from core.discord_delivery import channel_url
@@ -40,9 +40,16 @@ async def run(interaction: Interaction, words: str, argument: str = "", **option
             channel_url=_channel(interaction),
             time_format=lambda _zone: timestamp,  # Discord shows each reader their own time
         )
-        return Answer.of(reply)
+        return answer_of(reply)
 
     await answer(interaction, work, private=not BY_WORDS[words].public)
+
+
+def answer_of(reply: Reply) -> Answer:
+    """A reply of the shared dispatcher as Discord shows it: an event as its embed, anything else as text."""
+    if reply.event is not None:
+        return Answer(text=reply.note, private=reply.private, embed=event_embed(reply.event))
+    return Answer.of(reply)
 
 
 async def upcoming_events(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 # Answer directly when the core is this quick; otherwise defer and follow up. A deferral's visibility is kept by
 # its first follow-up, so it is chosen from what the command will show, before the command has run.
 ACK_WITHIN = 2.0
+# Names, places and descriptions come from members: no message of ours may turn them into pings.
+NO_MENTIONS = discord.AllowedMentions.none()
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ async def show(interaction: discord.Interaction[Any], answer: Answer, *, deferre
     `deferred_private` is how the response was deferred; when the answer's visibility differs (a public command
     refused with a private error), the deferral is deleted first, so the follow-up keeps its own visibility.
     """
-    kwargs: dict[str, Any] = {"ephemeral": answer.private}
+    kwargs: dict[str, Any] = {"ephemeral": answer.private, "allowed_mentions": NO_MENTIONS}
     if answer.embed is not None:
         kwargs["embed"] = answer.embed
     if answer.view is not None:
