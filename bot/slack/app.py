@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.dispatch import APOLOGY
 from bot.slack.listeners import actions, commands, views
+from bot.slack.markup import escape
 from core.config import Settings
 from core.errors import SoonishError
 from core.service import Core
@@ -56,7 +57,7 @@ async def on_error(
 ) -> None:
     """Show a business error to the asking user only; log anything else and apologise, still within the window."""
     if isinstance(error, SoonishError):
-        text = error.message
+        text = escape(error.message)  # it may quote what the user typed
     else:
         log.error("Slack request failed: %s", type(error).__name__, exc_info=error)
         text = APOLOGY

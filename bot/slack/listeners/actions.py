@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot import render
 from bot.slack import blocks
 from bot.slack.identity import interaction_actor
+from bot.slack.markup import SlackText, escape
 from core import service
 from core.service import Core
 
@@ -18,8 +19,9 @@ async def subscribe_pressed(*, core: Core, body: dict[str, Any], action: dict[st
     actor = interaction_actor(body)
     sub = await service.subscribe(core=core, actor=actor, ref=str(action.get("value") or ""))
     me = await service.show_user(core=core, actor=actor)
-    text = render.subscription(sub, blocks.slack_time(me.timezone))
-    await respond(text=text, response_type="ephemeral", replace_original=False)
+    text = SlackText()
+    shown = text(render.subscription(sub, text.time_format(me.timezone)))
+    await respond(text=shown, response_type="ephemeral", replace_original=False)
 
 
 async def unsubscribe_pressed(
@@ -27,7 +29,7 @@ async def unsubscribe_pressed(
 ) -> None:
     """Unsubscribe the presser; tell only them."""
     name = await service.unsubscribe(core=core, actor=interaction_actor(body), ref=str(action.get("value") or ""))
-    await respond(text=f"Unsubscribed from {name}.", response_type="ephemeral", replace_original=False)
+    await respond(text=escape(f"Unsubscribed from {name}."), response_type="ephemeral", replace_original=False)
 
 
 def register(app: AsyncApp, core: Core) -> None:

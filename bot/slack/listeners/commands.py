@@ -12,12 +12,15 @@ from bot.dispatch import event_draft, execute
 from bot.grammar import parse
 from bot.slack import blocks
 from bot.slack.identity import channel_destination, command_actor
+from bot.slack.markup import SlackText, escape
+from bot.slack.replies import send_reply
 from core import service
 from core.service import Core
 from core.views import EventView
 
 COMMANDS = ("/event", "/subscribe", "/unsubscribe", "/integration", "/timezone")
-# Slack escapes these three in command text; clients may also turn straight quotes into curly ones.
+# Slack escapes these three in command text (they are escaped again on the way out: bot/slack/markup.py);
+# clients may also turn straight quotes into curly ones.
 _UNESCAPE = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
 
 
@@ -36,8 +39,9 @@ async def announce(client: AsyncWebClient, channel_id: str, view: EventView) -> 
     except SlackApiError as exc:  # the event exists by now, so this must not read as "nothing was changed"
         reason = str(exc.response.get("error") or "unknown error")
         return (
-            f"{view.name} [{view.code}] is created, but I could not post its announcement here ({reason}). "
-            f"Invite me to the channel (for reminders there too), or share `/subscribe {view.code}`."
+            f"{escape(view.name)} [{view.code}] is created, but I could not post its announcement here "
+            f"({escape(reason)}). Invite me to the channel (for reminders there too), or share "
+            f"`/subscribe {view.code}`."
         )
     return None
 
@@ -60,8 +64,9 @@ async def run_command(*, core: Core, command: dict[str, Any], respond: AsyncResp
         if problem:
             await respond(text=problem, response_type="ephemeral")
         return
-    reply = await execute(cmd, core=core, actor=actor, channel_url=destination, time_format=blocks.slack_time)
-    await respond(text=reply.text, response_type="ephemeral" if reply.private else "in_channel")
+    text = SlackText()
+    reply = await execute(cmd, core=core, actor=actor, channel_url=destination, time_format=text.time_format)
+    await send_reply(respond, reply, text)
 
 
 def register(app: AsyncApp, core: Core) -> None:

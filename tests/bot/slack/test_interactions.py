@@ -158,4 +158,5 @@ async def test_text_replies_are_private_and_write_times_in_slack_date_markup(sla
     await slack.command("/event", f"info {code}", name="info")
     (info,) = await slack.fake.wait_for(lambda: slack.responses("info"))
     assert info["response_type"] == "ephemeral"
-    assert "<!date^" in info["text"] and "Europe/Berlin>" in info["text"]
+    shown = json.dumps(info["blocks"])
+    assert "<!date^" in shown and "Europe/Berlin>" in shown
