@@ -12,6 +12,7 @@ from typing import Any
 import discord
 
 from bot.dispatch import APOLOGY, Reply
+from bot.pages import numbered
 from core.errors import InvalidInput, SoonishError
 from core.views import Actor
 
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 ACK_WITHIN = 2.0
 # Names, places and descriptions come from members: no message of ours may turn them into pings.
 NO_MENTIONS = discord.AllowedMentions.none()
+# A message holds 2,000 characters; a longer answer is sent as numbered pages, at most this many.
+MESSAGE_LIMIT = 2000
+MOST_PAGES = 10
 
 
 @dataclass(frozen=True)
@@ -67,17 +71,20 @@ async def show(interaction: discord.Interaction[Any], answer: Answer, *, deferre
     refused with a private error), the deferral is deleted first, so the follow-up keeps its own visibility.
     """
     kwargs: dict[str, Any] = {"ephemeral": answer.private, "allowed_mentions": NO_MENTIONS}
+    first = dict(kwargs)
     if answer.embed is not None:
-        kwargs["embed"] = answer.embed
+        first["embed"] = answer.embed
     if answer.view is not None:
-        kwargs["view"] = answer.view
-    text = answer.text[:2000] if answer.text else None
+        first["view"] = answer.view
+    pages: list[str | None] = list(numbered(answer.text, MESSAGE_LIMIT, most=MOST_PAGES)) if answer.text else [None]
     if interaction.response.is_done():
         if deferred_private is not None and deferred_private != answer.private:
             await interaction.delete_original_response()
-        await interaction.followup.send(text or discord.utils.MISSING, **kwargs)
+        await interaction.followup.send(pages[0] or discord.utils.MISSING, **first)
     else:
-        await interaction.response.send_message(text, **kwargs)
+        await interaction.response.send_message(pages[0], **first)
+    for page in pages[1:]:
+        await interaction.followup.send(page or discord.utils.MISSING, **kwargs)
 
 
 def failure(exc: BaseException) -> Answer:

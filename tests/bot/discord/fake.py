@@ -455,6 +455,14 @@ class FakeDiscord:
             await asyncio.sleep(0.02)
         raise AssertionError(f"interaction {interaction_id} was not answered: {self.responses(interaction_id)}")
 
+    async def wait_for(self, check: Any, timeout: float = 10.0) -> None:
+        """Poll until `check()` is truthy (fail after `timeout`)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not check():
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("timed out")
+            await asyncio.sleep(0.02)
+
     def sent(self) -> list[dict[str, Any]]:
         """Every message body the bot sent or edited: responses, follow-ups, edits and channel posts."""
         bodies = []
