@@ -1,5 +1,6 @@
 """The service layer: one keyword-only function per command, shared by every front end."""
 
+from core.service.announcements import Announcement, find_announcement, record_announcement
 from core.service.context import Core
 from core.service.events import (
     EventDraft,
@@ -17,6 +18,7 @@ from core.service.subscriptions import subscribe, unsubscribe
 from core.service.users import set_timezone, show_user
 
 __all__ = [
+    "Announcement",
     "Core",
     "EventDraft",
     "EventPatch",
@@ -26,8 +28,10 @@ __all__ = [
     "create_api_key",
     "create_event",
     "event_deliveries",
+    "find_announcement",
     "list_events",
     "list_integrations",
+    "record_announcement",
     "remove_integration",
     "set_timezone",
     "show_event",
