@@ -30,6 +30,8 @@ class Reply:
     private: bool = False
     event: EventView | None = None
     note: str = ""
+    # The event the command changed (by id, or as the user named it), whose announcement may need an edit.
+    changed: str = ""
 
 
 def event_draft(cmd: Command, channel_url: str | None) -> EventDraft:
@@ -109,13 +111,15 @@ async def _run(
             view = await service.create_event(core=core, actor=actor, draft=event_draft(cmd, channel_url))
             note = "Event created."
             text = f"{note}\n{render.event(view, when)}\nSubscribe with /subscribe {view.code}"
-            return Reply(text, event=view, note=note)
+            return Reply(text, event=view, note=note, changed=str(view.id))
         case "event update":
             view = await service.update_event(core=core, actor=actor, ref=arg, patch=_patch(cmd))
-            return Reply("Event updated.\n" + render.event(view, when), event=view, note="Event updated.")
+            text = "Event updated.\n" + render.event(view, when)
+            return Reply(text, event=view, note="Event updated.", changed=str(view.id))
         case "event cancel":
             view = await service.cancel_event(core=core, actor=actor, ref=arg)
-            return Reply(f"{view.name} is cancelled; its {view.subscriber_count} subscriber(s) are being told.")
+            text = f"{view.name} is cancelled; its {view.subscriber_count} subscriber(s) are being told."
+            return Reply(text, changed=str(view.id))
         case "event list":
             if arg and arg.lower() != "all":
                 return Reply("Use /event list or /event list all.", private=True)
@@ -136,10 +140,10 @@ async def _run(
                 custom_time_delta_seconds=cmd.option("remind"),
                 custom_frequency=cmd.option("every"),
             )
-            return Reply(render.subscription(sub, when), private=True)
+            return Reply(render.subscription(sub, when), private=True, changed=str(sub.event_id))
         case "unsubscribe":
             name = await service.unsubscribe(core=core, actor=actor, ref=arg)
-            return Reply(f"Unsubscribed from {name}.", private=True)
+            return Reply(f"Unsubscribed from {name}.", private=True, changed=arg)
         case "integration add":
             added = await service.add_integration(
                 core=core, actor=actor, url=arg, tags=cmd.option("tags"), label=cmd.option("label")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 import discord
@@ -10,9 +11,10 @@ import yarl
 from discord import app_commands
 from discord.gateway import DiscordWebSocket
 
-from bot.discord.announcement import SubscribeButton, UnsubscribeButton
+from bot.discord.announcement import SubscribeButton, UnsubscribeButton, edit_announcement
 from bot.discord.commands import COMMANDS
 from bot.discord.replies import NO_MENTIONS, Answer, failure, show
+from bot.live import LiveAnnouncements
 from core.service import Core
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ class SoonishBot(discord.Client):
         self.core = core
         self.sync_commands = sync_commands
         self.tree = SoonishTree(self)
+        self.live = LiveAnnouncements(partial(edit_announcement, self))
         for command in COMMANDS:
             self.tree.add_command(command)
 
@@ -54,6 +57,11 @@ class SoonishBot(discord.Client):
         self.add_dynamic_items(SubscribeButton, UnsubscribeButton)
         if self.sync_commands:
             await self.tree.sync()
+
+    async def close(self) -> None:
+        """Drop pending announcement edits, then disconnect."""
+        self.live.close()
+        await super().close()
 
     async def on_ready(self) -> None:
         """Say who we are."""

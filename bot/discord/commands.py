@@ -7,49 +7,18 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.discord.announcement import event_buttons, event_embed
-from bot.discord.replies import Answer, actor_of, answer, timestamp
-from bot.dispatch import Reply, event_draft, execute
+from bot.discord.announcement import event_buttons
+from bot.discord.embeds import event_embed
+from bot.discord.invoke import channel_of, run
+from bot.discord.replies import Answer, actor_of, answer
+from bot.dispatch import event_draft
 from bot.grammar import BY_WORDS, Command, help_text
 from core import service
-from core.discord_delivery import channel_url
 from core.service import EventDraft
 
 # The client is the SoonishBot; its `core` is what every handler calls.
 Interaction = discord.Interaction[Any]
 AUTOCOMPLETE_LIMIT = 25
-
-
-def _channel(interaction: Interaction) -> str | None:
-    return channel_url(interaction.channel_id) if interaction.channel_id else None
-
-
-async def run(interaction: Interaction, words: str, argument: str = "", **options: str | None) -> None:
-    """Run one grammar command through the shared dispatcher and show its reply."""
-
-    async def work() -> Answer:
-        cmd = Command(
-            spec=BY_WORDS[words],
-            argument=argument.strip(),
-            options={k: v for k, v in options.items() if v is not None},
-        )
-        reply = await execute(
-            cmd,
-            core=interaction.client.core,
-            actor=actor_of(interaction),
-            channel_url=_channel(interaction),
-            time_format=lambda _zone: timestamp,  # Discord shows each reader their own time
-        )
-        return answer_of(reply)
-
-    await answer(interaction, work, private=not BY_WORDS[words].public)
-
-
-def answer_of(reply: Reply) -> Answer:
-    """A reply of the shared dispatcher as Discord shows it: an event as its embed, anything else as text."""
-    if reply.event is not None:
-        return Answer(text=reply.note, private=reply.private, embed=event_embed(reply.event))
-    return Answer.of(reply)
 
 
 async def upcoming_events(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -70,8 +39,14 @@ async def create_event(interaction: Interaction, draft: EventDraft) -> None:
     """Create the event and post its announcement, with buttons, in the channel."""
 
     async def work() -> Answer:
-        view = await service.create_event(core=interaction.client.core, actor=actor_of(interaction), draft=draft)
-        return Answer(text="New event!", embed=event_embed(view), view=event_buttons(view.id))
+        actor = actor_of(interaction)
+        view = await service.create_event(core=interaction.client.core, actor=actor, draft=draft)
+
+        async def remember(message_id: int) -> None:
+            ref = f"{interaction.channel_id}/{message_id}"
+            await service.record_announcement(core=interaction.client.core, actor=actor, ref=view.id, message_ref=ref)
+
+        return Answer(text="New event!", embed=event_embed(view), view=event_buttons(view.id), on_shown=remember)
 
     await answer(interaction, work, private=not BY_WORDS["event create"].public)
 
@@ -99,7 +74,7 @@ class EventModal(discord.ui.Modal, title="New event"):
 def _draft(interaction: Interaction, fields: dict[str, str | None]) -> EventDraft:
     """The event that options or the form describe, read the way every front end reads `/event create`."""
     options = {key: value for key, value in fields.items() if value}
-    return event_draft(Command(spec=BY_WORDS["event create"], options=options), _channel(interaction))
+    return event_draft(Command(spec=BY_WORDS["event create"], options=options), channel_of(interaction))
 
 
 event = app_commands.Group(name="event", description="Create and manage events", guild_only=True)

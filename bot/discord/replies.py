@@ -36,6 +36,8 @@ class Answer:
     private: bool = False
     embed: discord.Embed | None = None
     view: discord.ui.View | None = None
+    # Called with the id of the (first) message once it is shown, such as to remember an announcement.
+    on_shown: Callable[[int], Awaitable[None]] | None = None
 
     @classmethod
     def of(cls, reply: Reply) -> Answer:
@@ -77,12 +79,15 @@ async def show(interaction: discord.Interaction[Any], answer: Answer, *, deferre
     if answer.view is not None:
         first["view"] = answer.view
     pages: list[str | None] = list(numbered(answer.text, MESSAGE_LIMIT, most=MOST_PAGES)) if answer.text else [None]
+    message_id: int | None
     if interaction.response.is_done():
         if deferred_private is not None and deferred_private != answer.private:
             await interaction.delete_original_response()
-        await interaction.followup.send(pages[0] or discord.utils.MISSING, **first)
+        message_id = (await interaction.followup.send(pages[0] or discord.utils.MISSING, **first)).id
     else:
-        await interaction.response.send_message(pages[0], **first)
+        message_id = (await interaction.response.send_message(pages[0], **first)).message_id
+    if answer.on_shown is not None and message_id is not None:
+        await answer.on_shown(message_id)
     for page in pages[1:]:
         await interaction.followup.send(page or discord.utils.MISSING, **kwargs)
 
