@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.dispatch import APOLOGY
+from bot.live import LiveAnnouncements
 from bot.slack.listeners import actions, commands, views
 from bot.slack.markup import escape
 from core.config import Settings
@@ -28,8 +30,9 @@ def build_app(core: Core, *, bot_token: str, signing_secret: str = "", api_url: 
     """The configured app, shared by `soonish slack`, `soonish up` and the tests; its Web API calls go to `api_url`."""
     client = AsyncWebClient(token=bot_token, base_url=api_url.rstrip("/") + "/")
     app = AsyncApp(client=client, signing_secret=signing_secret, logger=log)
-    commands.register(app, core)
-    actions.register(app, core)
+    live = LiveAnnouncements(partial(commands.edit_announcement, client, core))
+    commands.register(app, core, live)
+    actions.register(app, core, live)
     views.register(app, core)
     app.error(on_error)
     return app

@@ -74,7 +74,11 @@ async def create_submitted(*, core: Core, ack: AsyncAck, body: dict[str, Any], c
         await ack(response_action="errors", errors={_field_of(exc): exc.message})
         return
     await ack()
-    problem = await announce(client, channel_id, created) if channel_id else None
+    problem = (
+        await announce(core=core, actor=actor, client=client, channel_id=channel_id, view=created)
+        if channel_id
+        else None
+    )
     if problem:  # the modal is closed and the channel refused the bot: tell the organizer directly
         await client.chat_postMessage(channel=actor.user_id, text=problem)
 
