@@ -160,3 +160,17 @@ async def test_text_replies_are_private_and_write_times_in_slack_date_markup(sla
     assert info["response_type"] == "ephemeral"
     shown = json.dumps(info["blocks"])
     assert "<!date^" in shown and "Europe/Berlin>" in shown
+
+
+async def test_modal_with_a_bad_reminder_shows_the_error_beside_the_reminders(slack: SlackBot) -> None:
+    """A reminder offset the core refuses is shown at the reminders field, not at the date."""
+    start = (slack.rt.core.clock() + timedelta(days=3)).astimezone(zone("UTC"))
+    values = {
+        blocks.NAME: {"type": "plain_text_input", "value": "Retro"},
+        blocks.DATE: {"type": "datepicker", "selected_date": f"{start:%Y-%m-%d}"},
+        blocks.TIME: {"type": "timepicker", "selected_time": "10:00"},
+        blocks.REMIND: {"type": "plain_text_input", "value": "sometimes"},
+    }
+    answer = (await slack.interact(modal_payload(values))).json()
+    assert answer["response_action"] == "errors" and list(answer["errors"]) == [blocks.REMIND]
+    assert "sometimes" in answer["errors"][blocks.REMIND]
