@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.dispatch import APOLOGY
@@ -24,11 +25,14 @@ DEFAULT_API_URL = "https://slack.com/api/"
 # slack-bolt's asyncio runner resets an acknowledgement to None when a listener fails right after ack() and
 # it has not yet returned that ack to Slack (it polls every 10 ms); waiting longer than that keeps the ack.
 ACK_SETTLE_SECONDS = 0.05
+# An announcement answered 429 is sent again after Slack's Retry-After, this many times.
+RATE_LIMIT_RETRIES = 3
 
 
 def build_app(core: Core, *, bot_token: str, signing_secret: str = "", api_url: str = DEFAULT_API_URL) -> AsyncApp:
     """The configured app, shared by `soonish slack`, `soonish up` and the tests; its Web API calls go to `api_url`."""
     client = AsyncWebClient(token=bot_token, base_url=api_url.rstrip("/") + "/")
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
     app = AsyncApp(client=client, signing_secret=signing_secret, logger=log)
     live = LiveAnnouncements(partial(commands.edit_announcement, client, core))
     commands.register(app, core, live)

@@ -19,6 +19,16 @@ from core import service
 from core.service import Core
 from core.views import Actor, EventView
 
+# What a refused announcement means, in the words of Slack's error codes for chat.postMessage.
+WHY_NOT_POSTED = {
+    "not_in_channel": "I am not a member of this channel (not_in_channel). Invite me with `/invite @Soonish`; "
+    "channel reminders need it too.",
+    "channel_not_found": "I cannot see this channel (channel_not_found): it is private or a direct message. "
+    "Invite me with `/invite @Soonish`.",
+    "is_archived": "This channel is archived (is_archived).",
+    "restricted_action": "This workspace does not let me post here (restricted_action).",
+    "ratelimited": "Slack kept rate-limiting messages in this channel (ratelimited); try again in a minute.",
+}
 # Commands after which the announcement is edited at once; any other change (subscriptions) is debounced.
 EDIT_AT_ONCE = frozenset(("event update", "event cancel"))
 
@@ -43,9 +53,9 @@ async def announce(*, core: Core, actor: Actor, client: AsyncWebClient, channel_
     except SlackApiError as exc:  # the event exists by now, so this must not read as "nothing was changed"
         reason = str(exc.response.get("error") or "unknown error")
         return (
-            f"{escape(view.name)} [{view.code}] is created, but I could not post its announcement here "
-            f"({escape(reason)}). Invite me to the channel (for reminders there too), or share "
-            f"`/subscribe {view.code}`."
+            f"{escape(view.name)} [{view.code}] is created, but I could not post its announcement here: "
+            f"{WHY_NOT_POSTED.get(reason, escape(f'Slack refused it ({reason}).'))} "
+            f"Members can still subscribe with `/subscribe {view.code}`."
         )
     ref = f"{posted.get('channel') or channel_id}/{posted.get('ts')}"
     await service.record_announcement(core=core, actor=actor, ref=view.id, message_ref=ref)

@@ -85,3 +85,14 @@ async def test_subscribe_button_subscribes_and_reminders_arrive_by_dm_and_in_cha
     assert "Standup" in dm[0].body["text"] and "Standup" in channel[0].body["text"]
     assert dm[0].at >= due - 0.5 and channel[0].at >= due - 0.5
     assert dm[0].headers["Authorization"] == f"Bearer {BOT_TOKEN}"
+
+
+async def test_announcement_answered_429_is_retried_and_posted_once(slack: SlackBot) -> None:
+    """A chat.postMessage answered 429 with Retry-After is sent again, and the announcement appears once."""
+    slack.fake.rate_limit[CHANNEL] = 1
+    await slack.command("/event", 'create name:"Busy" start:"in 3 days"', name="busy")
+    await slack.fake.wait_for(lambda: [c for c in slack.fake.posts(CHANNEL) if c.body.get("blocks")], timeout=10)
+    await asyncio.sleep(1.5)
+    attempts = [c for c in slack.fake.posts(CHANNEL) if c.body.get("blocks")]
+    assert len(attempts) == 2  # the refused one and the retry
+    assert slack.responses("busy") == []  # nothing to explain to the organizer

@@ -174,3 +174,12 @@ async def test_modal_with_a_bad_reminder_shows_the_error_beside_the_reminders(sl
     answer = (await slack.interact(modal_payload(values))).json()
     assert answer["response_action"] == "errors" and list(answer["errors"]) == [blocks.REMIND]
     assert "sometimes" in answer["errors"][blocks.REMIND]
+
+
+async def test_a_rate_limited_announcement_is_not_blamed_on_membership(slack: SlackBot) -> None:
+    """When Slack keeps rate-limiting, the organizer is told so, not asked to invite a bot already there."""
+    slack.fake.refuse[CHANNEL] = "ratelimited"
+    await slack.command("/event", 'create name:"Busy" start:"in 3 days"', name="limited")
+    (reply,) = await slack.fake.wait_for(lambda: slack.responses("limited"))
+    assert "is created" in reply["text"] and "rate-limiting" in reply["text"]
+    assert "invite" not in reply["text"].lower()
