@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.dispatch import APOLOGY
 from bot.live import LiveAnnouncements
+from bot.slack.identity import WorkspaceRoles
 from bot.slack.listeners import actions, commands, views
 from bot.slack.markup import escape
 from core.config import Settings
@@ -35,7 +36,7 @@ def build_app(core: Core, *, bot_token: str, signing_secret: str = "", api_url: 
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
     app = AsyncApp(client=client, signing_secret=signing_secret, logger=log)
     live = LiveAnnouncements(partial(commands.edit_announcement, client, core))
-    commands.register(app, core, live)
+    commands.register(app, core, live, WorkspaceRoles())
     actions.register(app, core, live)
     views.register(app, core)
     app.error(on_error)

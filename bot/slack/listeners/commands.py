@@ -12,7 +12,7 @@ from bot.dispatch import event_draft, execute
 from bot.grammar import Command, parse
 from bot.live import LiveAnnouncements
 from bot.slack import blocks
-from bot.slack.identity import channel_destination, command_actor
+from bot.slack.identity import WorkspaceRoles, channel_destination, command_actor
 from bot.slack.markup import SlackText, escape
 from bot.slack.replies import send_reply
 from core import service
@@ -29,6 +29,8 @@ WHY_NOT_POSTED = {
     "restricted_action": "This workspace does not let me post here (restricted_action).",
     "ratelimited": "Slack kept rate-limiting messages in this channel (ratelimited); try again in a minute.",
 }
+# Commands where a workspace admin may do more than a member (change, cancel, see every delivery).
+ADMIN_MATTERS = frozenset(("event update", "event cancel", "event log"))
 # Commands after which the announcement is edited at once; any other change (subscriptions) is debounced.
 EDIT_AT_ONCE = frozenset(("event update", "event cancel"))
 
@@ -86,7 +88,13 @@ async def run_and_reply(
 
 
 async def run_command(
-    *, core: Core, live: LiveAnnouncements, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    *,
+    core: Core,
+    live: LiveAnnouncements,
+    roles: WorkspaceRoles,
+    command: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
 ) -> None:
     """Run one slash command: the create modal, a direct create with its announcement, or a text reply."""
     actor = command_actor(command)
@@ -105,15 +113,17 @@ async def run_command(
         if problem:
             await respond(text=problem, response_type="ephemeral")
         return
+    if cmd.spec.words in ADMIN_MATTERS:
+        actor = await roles.with_role(client, actor)
     await run_and_reply(core=core, live=live, cmd=cmd, actor=actor, channel_id=channel_id, respond=respond)
 
 
-def register(app: AsyncApp, core: Core, live: LiveAnnouncements) -> None:
+def register(app: AsyncApp, core: Core, live: LiveAnnouncements, roles: WorkspaceRoles) -> None:
     """Listen to every Soonish slash command."""
 
     async def on_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
         await ack()
-        await run_command(core=core, live=live, command=command, respond=respond, client=client)
+        await run_command(core=core, live=live, roles=roles, command=command, respond=respond, client=client)
 
     for name in COMMANDS:
         app.command(name)(on_command)

@@ -183,3 +183,14 @@ async def test_a_rate_limited_announcement_is_not_blamed_on_membership(slack: Sl
     (reply,) = await slack.fake.wait_for(lambda: slack.responses("limited"))
     assert "is created" in reply["text"] and "rate-limiting" in reply["text"]
     assert "invite" not in reply["text"].lower()
+
+
+async def test_a_workspace_admin_may_cancel_a_members_event(slack: SlackBot) -> None:
+    """A workspace admin (users.info) cancels an event someone else organized; the event is cancelled."""
+    slack.fake.admins.add(MEMBER)
+    code = await _create(slack, 'create name:"Picnic" start:"in 3 days"')
+    await slack.command("/event", f"cancel {code}", user=MEMBER, name="admin")
+    (reply,) = await slack.fake.wait_for(lambda: slack.responses("admin"))
+    assert reply["response_type"] == "in_channel" and "cancelled" in reply["text"]
+    view = await service.show_event(core=slack.rt.core, actor=_actor(ORGANIZER), ref=code)
+    assert view.status == "cancelled"

@@ -24,6 +24,6 @@ def test_manifest_declares_every_command_and_the_request_urls() -> None:
 
 
 def test_manifest_asks_for_the_scopes_the_bot_uses() -> None:
-    """It asks for posting, public channels, DMs and commands, and nothing else."""
+    """It asks for posting, public channels, DMs, commands and workspace roles, and nothing else."""
     scopes = json.loads(MANIFEST.read_text())["oauth_config"]["scopes"]["bot"]
-    assert sorted(scopes) == ["chat:write", "chat:write.public", "commands", "im:write"]
+    assert sorted(scopes) == ["chat:write", "chat:write.public", "commands", "im:write", "users:read"]
