@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.dispatch import APOLOGY
 from bot.live import LiveAnnouncements
 from bot.slack.identity import WorkspaceRoles
-from bot.slack.listeners import actions, commands, views
+from bot.slack.listeners import actions, commands, home, views
 from bot.slack.markup import escape
 from core.config import Settings
 from core.errors import SoonishError
@@ -38,6 +38,7 @@ def build_app(core: Core, *, bot_token: str, signing_secret: str = "", api_url: 
     live = LiveAnnouncements(partial(commands.edit_announcement, client, core))
     commands.register(app, core, live, WorkspaceRoles())
     actions.register(app, core, live)
+    home.register(app, core, live)
     views.register(app, core)
     app.error(on_error)
     return app

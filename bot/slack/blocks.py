@@ -6,8 +6,10 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    ConfirmObject,
     ContextBlock,
     DatePickerElement,
+    HeaderBlock,
     InputBlock,
     MarkdownTextObject,
     PlainTextInputElement,
@@ -19,12 +21,15 @@ from slack_sdk.models.views import View
 from bot import render
 from bot.pages import split
 from bot.slack.markup import date, escape
+from core.service import MemberHome
 from core.timeparse import format_offsets
 from core.views import EventView
 
 SUBSCRIBE = "soonish_subscribe"
 UNSUBSCRIBE = "soonish_unsubscribe"
 CREATE_EVENT = "soonish_event_create"
+HOME_UNSUBSCRIBE = "soonish_home_unsubscribe"
+HOME_CANCEL = "soonish_home_cancel"
 # Slack's limits: text per section block, and blocks per message.
 SECTION_LIMIT = 3000
 BLOCK_LIMIT = 50
@@ -92,6 +97,35 @@ def announcement_text(view: EventView) -> str:
     if view.status != "scheduled":
         return escape(f"{view.status.capitalize()}: {view.name} [{view.code}], was {start}")
     return escape(f"New event: {view.name} [{view.code}], {start}")
+
+
+def _home_line(view: EventView, button: ButtonElement) -> SectionBlock:
+    when = slack_time(view.timezone)
+    text = f"*{escape(view.name)}* `{view.code}`\n{when(view.start_at)} · {view.subscriber_count} subscribed"
+    return SectionBlock(text=MarkdownTextObject(text=text), accessory=button)
+
+
+def home_view(home: MemberHome, *, note: str = "") -> View:
+    """The App Home tab: the member's upcoming subscriptions and own events, each with its button."""
+    found: list[Block] = [HeaderBlock(text="Your reminders")]
+    if note:
+        found.append(ContextBlock(elements=[MarkdownTextObject(text=escape(note))]))
+    found += [
+        _home_line(v, ButtonElement(text="Unsubscribe", action_id=HOME_UNSUBSCRIBE, value=v.code))
+        for v in home.subscribed
+    ] or [SectionBlock(text=MarkdownTextObject(text="No upcoming subscriptions. Press Subscribe on an event."))]
+    found.append(HeaderBlock(text="Your events"))
+    confirm = ConfirmObject(
+        title="Cancel the event?", text="Its reminders stop and its subscribers are told.", confirm="Cancel it"
+    )
+    cancel = [
+        ButtonElement(text="Cancel", action_id=HOME_CANCEL, value=v.code, style="danger", confirm=confirm)
+        for v in home.organized
+    ]
+    found += [_home_line(v, button) for v, button in zip(home.organized, cancel, strict=True)] or [
+        SectionBlock(text=MarkdownTextObject(text="You organize no upcoming event. Create one with `/event create`."))
+    ]
+    return View(type="home", blocks=found)
 
 
 def create_modal(*, channel_id: str, timezone: str) -> View:

@@ -12,6 +12,7 @@ from core.service.events import (
     show_event,
     update_event,
 )
+from core.service.home import MemberHome, member_home
 from core.service.integrations import add_integration, list_integrations, remove_integration, test_integration
 from core.service.keys import authenticate_api_key, create_api_key
 from core.service.subscriptions import subscribe, unsubscribe
@@ -22,6 +23,7 @@ __all__ = [
     "Core",
     "EventDraft",
     "EventPatch",
+    "MemberHome",
     "add_integration",
     "authenticate_api_key",
     "cancel_event",
@@ -31,6 +33,7 @@ __all__ = [
     "find_announcement",
     "list_events",
     "list_integrations",
+    "member_home",
     "record_announcement",
     "remove_integration",
     "set_timezone",
