@@ -5,6 +5,7 @@ The buttons run `/subscribe` and `/unsubscribe` through the same dispatch as the
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -13,8 +14,11 @@ import discord
 from bot.discord.embeds import event_embed
 from bot.discord.invoke import run
 from bot.discord.replies import NO_MENTIONS
+from bot.discord.scheduled import follow
 from core import service
 from core.views import Actor
+
+log = logging.getLogger(__name__)
 
 
 class SubscribeButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"soonish:subscribe:(?P<event>[0-9]+)"):
@@ -77,6 +81,13 @@ async def edit_announcement(client: Any, actor: Actor, ref: str) -> None:
     """Show the event as it is now in its announcement: new time, subscriber count; no buttons once it is over."""
     found = await service.find_announcement(core=client.core, actor=actor, ref=ref)
     if found is None:
+        return
+    if found.mirror_ref:
+        try:
+            await follow(client, int(actor.tenant), found.mirror_ref, found.event)
+        except discord.HTTPException as exc:
+            log.warning("could not update the scheduled event of event %s: HTTP %s", found.event.id, exc.status)
+    if not found.message_ref:
         return
     channel_id, message_id = (int(part) for part in found.message_ref.split("/"))
     message = client.get_partial_messageable(channel_id).get_partial_message(message_id)

@@ -11,6 +11,7 @@ from bot.discord.announcement import event_buttons
 from bot.discord.embeds import event_embed
 from bot.discord.invoke import channel_of, run
 from bot.discord.replies import Answer, actor_of, answer
+from bot.discord.scheduled import mirror
 from bot.dispatch import event_draft
 from bot.grammar import BY_WORDS, Command, help_text
 from core import service
@@ -40,13 +41,21 @@ async def create_event(interaction: Interaction, draft: EventDraft) -> None:
 
     async def work() -> Answer:
         actor = actor_of(interaction)
-        view = await service.create_event(core=interaction.client.core, actor=actor, draft=draft)
+        core = interaction.client.core
+        view = await service.create_event(core=core, actor=actor, draft=draft)
+        mirror_ref, note = "", ""
+        if interaction.client.scheduled_events and interaction.guild is not None:
+            mirror_ref, note = await mirror(interaction.guild, interaction.app_permissions, view)
+            if mirror_ref:
+                await service.record_announcement(core=core, actor=actor, ref=view.id, mirror_ref=mirror_ref)
 
         async def remember(message_id: int) -> None:
             ref = f"{interaction.channel_id}/{message_id}"
-            await service.record_announcement(core=interaction.client.core, actor=actor, ref=view.id, message_ref=ref)
+            await service.record_announcement(core=core, actor=actor, ref=view.id, message_ref=ref)
 
-        return Answer(text="New event!", embed=event_embed(view), view=event_buttons(view.id), on_shown=remember)
+        return Answer(
+            text="New event!", embed=event_embed(view), view=event_buttons(view.id), on_shown=remember, aside=note
+        )
 
     await answer(interaction, work, private=not BY_WORDS["event create"].public)
 

@@ -38,6 +38,8 @@ class Answer:
     view: discord.ui.View | None = None
     # Called with the id of the (first) message once it is shown, such as to remember an announcement.
     on_shown: Callable[[int], Awaitable[None]] | None = None
+    # A private note for the asking member after a public answer (such as a missing permission).
+    aside: str = ""
 
     @classmethod
     def of(cls, reply: Reply) -> Answer:
@@ -90,6 +92,8 @@ async def show(interaction: discord.Interaction[Any], answer: Answer, *, deferre
         await answer.on_shown(message_id)
     for page in pages[1:]:
         await interaction.followup.send(page or discord.utils.MISSING, **kwargs)
+    if answer.aside:
+        await interaction.followup.send(answer.aside, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
 def failure(exc: BaseException) -> Answer:

@@ -1,6 +1,6 @@
 """The service layer: one keyword-only function per command, shared by every front end."""
 
-from core.service.announcements import Announcement, find_announcement, record_announcement
+from core.service.announcements import Announcement, event_of_mirror, find_announcement, record_announcement
 from core.service.context import Core
 from core.service.events import (
     EventDraft,
@@ -30,6 +30,7 @@ __all__ = [
     "create_api_key",
     "create_event",
     "event_deliveries",
+    "event_of_mirror",
     "find_announcement",
     "list_events",
     "list_integrations",

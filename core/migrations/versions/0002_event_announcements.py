@@ -1,4 +1,5 @@
-"""Event announcements: the chat message that announced each event, so it can be edited as the event changes.
+"""Event announcements: the chat message that announced each event (so it can be edited as the event changes),
+and the platform's own event that mirrors it (a Discord guild scheduled event).
 
 Revision ID: 0002_event_announcements
 Revises: 0001
@@ -22,6 +23,7 @@ def upgrade() -> None:
         sa.Column("event_id", sa.Integer(), nullable=False),
         sa.Column("platform", sa.String(length=16), nullable=False),
         sa.Column("message_ref", sa.String(length=200), nullable=False),
+        sa.Column("mirror_ref", sa.String(length=64), nullable=False),
         sa.Column("posted_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["event_id"],
@@ -31,7 +33,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("event_id", name=op.f("pk_event_announcements")),
     )
+    op.create_index(op.f("ix_event_announcements_mirror_ref"), "event_announcements", ["mirror_ref"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_event_announcements_mirror_ref"), table_name="event_announcements")
     op.drop_table("event_announcements")

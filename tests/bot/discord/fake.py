@@ -63,6 +63,8 @@ class FakeDiscord:
     _shown: dict[str, list[str]] = field(default_factory=dict)
     _deferred: dict[str, int] = field(default_factory=dict)
     _tokens: dict[str, str] = field(default_factory=dict)
+    scheduled_events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    app_permissions: str = EVERYTHING  # what the bot may do in the channel, as interactions report it
 
     @property
     def rest_base(self) -> str:
@@ -236,6 +238,29 @@ class FakeDiscord:
                         self.messages.pop(shown[0], None)
                     shown[0] = "deleted"
                 return web.Response(status=204)
+            case "POST", ["guilds", guild_id, "scheduled-events"]:
+                scheduled = {
+                    "id": str(self.next_id()),
+                    "guild_id": guild_id,
+                    "channel_id": None,
+                    "creator_id": str(BOT_ID),
+                    "description": None,
+                    "entity_id": None,
+                    "entity_metadata": None,
+                    "status": 1,
+                    "privacy_level": 2,
+                    "user_count": 0,
+                    "image": None,
+                    "recurrence_rule": None,
+                    **body,
+                }
+                self.scheduled_events[scheduled["id"]] = scheduled
+                return self._json(scheduled)
+            case "GET", ["guilds", _, "scheduled-events", event_id] if event_id in self.scheduled_events:
+                return self._json(self.scheduled_events[event_id])
+            case "PATCH", ["guilds", _, "scheduled-events", event_id] if event_id in self.scheduled_events:
+                self.scheduled_events[event_id].update(body)
+                return self._json(self.scheduled_events[event_id])
             case "PATCH", ["channels", _channel, "messages", message_id]:
                 edited = self._edit(message_id, body)
                 return self._json(edited) if edited else self._json({"message": "Unknown Message", "code": 10008}, 404)
@@ -367,7 +392,7 @@ class FakeDiscord:
             "data": data,
             "locale": "en-US",
             "guild_locale": "en-US",
-            "app_permissions": EVERYTHING,
+            "app_permissions": self.app_permissions,
             "entitlements": [],
             "authorizing_integration_owners": {"0": str(GUILD_ID)},
             "context": 0,
