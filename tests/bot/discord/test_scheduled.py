@@ -68,3 +68,27 @@ async def test_interested_member_is_subscribed_and_reminded(discord_bot: Harness
     assert subscribed == "1"
     await wait_until(lambda: h.fake.posted(dm_channel(MEMBER)), timeout=30)
     assert "Game night" in h.fake.posted(dm_channel(MEMBER))[0]["content"]
+
+
+async def test_taking_back_interested_unsubscribes(discord_bot: Harness) -> None:
+    """A member who removes their Interested mark is no longer subscribed."""
+    h = discord_bot
+    await create(h, "in 3 days")
+    (mirror_id,) = h.fake.scheduled_events
+    mark = {"guild_scheduled_event_id": mirror_id, "user_id": str(MEMBER), "guild_id": str(GUILD_ID)}
+
+    async def subscribers() -> str:
+        info = await run(h, ORGANIZER, "event info", event="Game night")
+        return next(f["value"] for f in info["embeds"][0]["fields"] if f["name"] == "Subscribed")
+
+    async def until(count: str) -> None:
+        for _ in range(50):
+            if await subscribers() == count:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"never {count} subscribed")
+
+    await h.fake.dispatch("GUILD_SCHEDULED_EVENT_USER_ADD", mark)
+    await until("1")
+    await h.fake.dispatch("GUILD_SCHEDULED_EVENT_USER_REMOVE", mark)
+    await until("0")
