@@ -89,7 +89,10 @@ async def show(interaction: discord.Interaction[Any], answer: Answer, *, deferre
     else:
         message_id = (await interaction.response.send_message(pages[0], **first)).message_id
     if answer.on_shown is not None and message_id is not None:
-        await answer.on_shown(message_id)
+        try:
+            await answer.on_shown(message_id)
+        except Exception:  # the answer is out; failing to remember it only stops later edits of it
+            log.exception("could not remember a shown message")
     for page in pages[1:]:
         await interaction.followup.send(page or discord.utils.MISSING, **kwargs)
     if answer.aside:
