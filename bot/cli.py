@@ -92,6 +92,7 @@ async def _serve(
                     api_base=settings.discord_api_base,
                     gateway_url=settings.discord_gateway_url,
                     sync_commands=settings.discord_sync_commands,
+                    scheduled_events=settings.discord_scheduled_events,
                 )
                 tasks.append(asyncio.create_task(bot.start(settings.discord_token.get_secret_value())))
             if slack:

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     )
     discord_gateway_url: str | None = Field(default=None, pattern=r"^wss?://", validation_alias="DISCORD_GATEWAY_URL")
     discord_sync_commands: bool = Field(default=True, validation_alias="DISCORD_SYNC_COMMANDS")
+    discord_scheduled_events: bool = Field(default=True, validation_alias="DISCORD_SCHEDULED_EVENTS")
     log_level: str = Field(default="INFO", validation_alias="SOONISH_LOG_LEVEL")
     # Slack: the bot runs when SLACK_BOT_TOKEN is set; Socket Mode with SLACK_APP_TOKEN, else HTTP (signing secret).
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")

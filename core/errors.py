@@ -8,9 +8,11 @@ class SoonishError(Exception):
 
     status = 400
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        # The input the error is about, in the command's option names (`start`, `remind`...), when one is.
+        self.field = field
 
 
 class InvalidInput(SoonishError, ValueError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -36,10 +37,14 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def date(when: datetime, fallback: str) -> str:
+    """An instant in Slack's `<!date>` markup, shown in each reader's zone; `fallback` where it cannot be."""
+    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time}}|{escape(fallback)}>"
+
+
 def slack_time(instant: Instant) -> str:
-    """Slack's date markup, shown in each reader's own zone, with a plain fallback in the event's zone."""
-    stamp = int(instant.at.timestamp())
-    return f"<!date^{stamp}^{{date_long_pretty}} at {{time}}|{escape(local(instant))}>"
+    """A message's instant in Slack's date markup, with a plain fallback in the event's zone."""
+    return date(instant.at, local(instant))
 
 
 def _retry_after(value: str | None) -> float:

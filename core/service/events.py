@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -65,7 +66,23 @@ class EventPatch:
     default_offsets: str | Sequence[int] | None = None
 
 
+@contextmanager
+def about(field: str) -> Iterator[None]:
+    """Errors raised inside are about this input of the event (so a form can show them beside it)."""
+    try:
+        yield
+    except SoonishError as exc:
+        if exc.field is None:
+            exc.field = field
+        raise
+
+
 def _text(field: str, value: str, *, required: bool = False) -> str:
+    with about(field):
+        return _checked_text(field, value, required=required)
+
+
+def _checked_text(field: str, value: str, *, required: bool = False) -> str:
     value = value.strip()
     if required and not value:
         raise InvalidInput(f"The event {field} cannot be empty.")
@@ -221,12 +238,16 @@ async def create_event(*, core: Core, actor: Actor, draft: EventDraft) -> EventV
         channel_url = await guard_url(draft.channel_url, allow_private=core.allow_private_urls, resolve=core.resolve)
     async with core.sessions.begin() as session:
         organizer = await user_for(session, actor)
-        tz = zone((draft.timezone or organizer.timezone).strip()).key
-        start, reading = _read(draft.start, tz=tz, now=now, what="start time")
-        _check_start(start, now, organizer.timezone)
-        end = start if draft.end is None or draft.end == "" else _instant(draft.end, tz=tz, now=now, what="end time")
-        _check_span(start, end)
-        offsets = _offsets(draft.default_offsets, offsets_of(organizer.default_offsets) or DEFAULT_OFFSETS)
+        with about("timezone"):
+            tz = zone((draft.timezone or organizer.timezone).strip()).key
+        with about("start"):
+            start, reading = _read(draft.start, tz=tz, now=now, what="start time")
+            _check_start(start, now, organizer.timezone)
+        with about("end"):
+            end = start if not draft.end else _instant(draft.end, tz=tz, now=now, what="end time")
+            _check_span(start, end)
+        with about("remind"):
+            offsets = _offsets(draft.default_offsets, offsets_of(organizer.default_offsets) or DEFAULT_OFFSETS)
         event = Event(
             tenant=actor.tenant,
             name=name,
@@ -279,18 +300,22 @@ async def update_event(*, core: Core, actor: Actor, ref: str | int, patch: Event
             event.details.location,
             event.details.link,
         )
-        tz = zone(patch.timezone.strip()).key if patch.timezone else event.timezone
+        with about("timezone"):
+            tz = zone(patch.timezone.strip()).key if patch.timezone else event.timezone
         start, end = event.start_at, event.end_at
         reading = None
         if patch.start is not None:
-            start, reading = _read(patch.start, tz=tz, now=now, what="start time")
-            _check_start(start, now, user.timezone)
+            with about("start"):
+                start, reading = _read(patch.start, tz=tz, now=now, what="start time")
+                _check_start(start, now, user.timezone)
             if patch.end is None:
                 end = start + (event.end_at - event.start_at)
-        if patch.end is not None:
-            end = start if patch.end == "" else _instant(patch.end, tz=tz, now=now, what="end time")
-        _check_span(start, end)
-        offsets = _offsets(patch.default_offsets, offsets_of(event.default_offsets))
+        with about("end"):
+            if patch.end is not None:
+                end = start if patch.end == "" else _instant(patch.end, tz=tz, now=now, what="end time")
+            _check_span(start, end)
+        with about("remind"):
+            offsets = _offsets(patch.default_offsets, offsets_of(event.default_offsets))
         name = _text("name", patch.name, required=True) if patch.name is not None else event.name
         details = event.details
         details.description = (

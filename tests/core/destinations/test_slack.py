@@ -112,5 +112,5 @@ async def test_reminder_times_use_slacks_date_markup_and_names_stay_escaped(fake
     stamp = int(start.timestamp())
     assert fake.posts("C1")[0].body["text"] == (
         "*Reminder: &lt;!channel&gt; quiz*\n&lt;!channel&gt; quiz starts in a moment: "
-        f"<!date^{stamp}^{{date_long_pretty}} at {{time}}|Thu 03 Dec 2026, 20:00 (Europe/Berlin)>."
+        f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|Thu 03 Dec 2026, 20:00 (Europe/Berlin)>."
     )
