@@ -15,6 +15,7 @@ from core.errors import Conflict, InvalidInput, InvalidTime, NotFound, Permissio
 from core.models import Event, EventDetails, EventParticipant, EventStatus, NotificationLog, User, parse_row_id
 from core.service.context import Core
 from core.service.users import user_for
+from core.text import check_block, check_line, is_plain_ref
 from core.timeparse import parse_offsets, parse_when, require_future, zone
 from core.urlguard import guard_url, mask_url
 from core.views import Actor, DeliveryView, EventView
@@ -26,6 +27,7 @@ MAX_DURATION = timedelta(days=31)
 # Event workflows are given a three-year execution timeout; two years ahead plus a month-long event fits in it.
 MAX_AHEAD = timedelta(days=730)
 LIMITS = {"name": 100, "description": 2000, "location": 200, "link": 500}
+MULTILINE = frozenset({"description"})
 LIST_LIMIT = 25
 LOG_LIMIT = 100
 
@@ -64,6 +66,7 @@ class EventPatch:
 
 
 def _text(field: str, value: str, *, required: bool = False) -> str:
+    value = check_block(f"event {field}", value) if field in MULTILINE else check_line(f"event {field}", value)
     value = value.strip()
     if required and not value:
         raise InvalidInput(f"The event {field} cannot be empty.")
@@ -86,6 +89,7 @@ def _instant(value: When, *, tz: str, now: datetime, what: str) -> datetime:
         if value.tzinfo is None:
             return value.replace(tzinfo=zone(tz)).astimezone(zone("UTC"))
         return value.astimezone(zone("UTC"))
+    check_line(what, value)
     try:
         return parse_when(value, tz=tz, now=now)
     except InvalidTime as exc:
@@ -108,6 +112,8 @@ def _check_span(start: datetime, end: datetime) -> None:
 def _offsets(text: str | Sequence[int] | None, fallback: Sequence[int]) -> tuple[int, ...]:
     if text is None:
         return tuple(fallback)
+    if isinstance(text, str):
+        check_line("reminder times", text)
     return parse_offsets(text)
 
 
@@ -148,7 +154,7 @@ async def _count(session: AsyncSession, event_id: int) -> int:
 async def find_event(session: AsyncSession, actor: Actor, ref: str | int) -> Event:
     """An event of the actor's tenant by id, public code or exact name; other tenants' events do not exist."""
     text = str(ref).strip()
-    if not text or len(text) > 100:
+    if not text or len(text) > 100 or not is_plain_ref(text):
         raise NotFound("Give an event by its id, its code or its name.")
     base = select(Event).where(Event.tenant == actor.tenant)
     found = None

@@ -13,6 +13,7 @@ from core.secrets import fingerprint
 from core.service.context import Core
 from core.service.users import user_for
 from core.tags import DM_TAG, parse_tags, split_stored
+from core.text import check_line, is_plain_ref
 from core.urlguard import guard_url, mask_url
 from core.views import Actor, IntegrationTestResult, IntegrationView
 
@@ -41,6 +42,7 @@ async def add_integration(
     chosen = parse_tags(tags)
     if DM_TAG in chosen:
         raise InvalidInput("The tag 'dm' is reserved for direct messages from the bot; choose another tag.")
+    check_line("label", label or "")
     safe_url = await guard_url(url, allow_private=core.allow_private_urls, resolve=core.resolve)
     scheme = safe_url.split("://", 1)[0].lower()
     name = (label or "").strip() or scheme
@@ -81,6 +83,8 @@ async def list_integrations(*, core: Core, actor: Actor) -> list[IntegrationView
 
 async def _own(session: AsyncSession, user: User, ref: str | int) -> Integration:
     text = str(ref).strip()
+    if not text or not is_plain_ref(text):
+        raise NotFound("Give a destination by its id or its label. /integration list shows yours.")
     query = select(Integration).where(Integration.user_id == user.id)
     if (number := parse_row_id(text)) is not None:
         query = query.where(Integration.id == number)

@@ -14,6 +14,7 @@ from core.service.context import Core
 from core.service.events import find_event, offsets_of, signal_change
 from core.service.users import CHAT_PLATFORMS, user_for
 from core.tags import DM_TAG, parse_tags, split_stored
+from core.text import check_line
 from core.timeparse import Frequency, parse_frequency, parse_offsets
 from core.views import Actor, SubscriptionView
 
@@ -54,6 +55,8 @@ async def subscribe(
 ) -> SubscriptionView:
     """Subscribe the actor to an event, or change their subscription; shows the next reminders it brings."""
     now = core.clock()
+    if isinstance(custom_time_delta_seconds, str):
+        check_line("reminder times", custom_time_delta_seconds)
     requested = parse_tags(tags)
     frequency = parse_frequency(custom_frequency)
     offsets_given = custom_time_delta_seconds is not None and custom_time_delta_seconds != ""
