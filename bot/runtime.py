@@ -122,6 +122,7 @@ async def open_runtime(
             sender=Sender(allow_private=settings.allow_private_urls),
             allow_private_urls=settings.allow_private_urls,
             clock=clock,
+            quotas=settings.quotas,
         )
         yield Runtime(settings=settings, engine=engine, client=client, core=core, dev_server=server)
         await asyncio.sleep(EXIT_PAUSE)

@@ -212,3 +212,15 @@ class NotificationLog(Base):
     error: Mapped[str | None] = mapped_column(String(500), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class QuotaUse(Base):
+    """One use of a rate-limited action by one scope (a user, a tenant, a destination), counted until it ages out."""
+
+    __tablename__ = "quota_uses"
+    __table_args__ = (Index("ix_quota_uses_action_scope_at", "action", "scope", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action: Mapped[str] = mapped_column(String(32))
+    scope: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

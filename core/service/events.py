@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import Conflict, InvalidInput, InvalidTime, NotFound, PermissionDenied, SoonishError
 from core.models import Event, EventDetails, EventParticipant, EventStatus, NotificationLog, User, parse_row_id
 from core.service.context import Core
+from core.service.limits import Action, Charge, charge, refund, tenant_scope, user_scope
 from core.service.users import user_for
 from core.text import check_block, check_line, is_plain_ref
 from core.timeparse import parse_offsets, parse_when, require_future, zone
@@ -220,6 +221,23 @@ async def create_event(*, core: Core, actor: Actor, draft: EventDraft) -> EventV
         end = start if draft.end is None or draft.end == "" else _instant(draft.end, tz=tz, now=now, what="end time")
         _check_span(start, end)
         offsets = _offsets(draft.default_offsets, offsets_of(organizer.default_offsets) or DEFAULT_OFFSETS)
+        uses = await charge(
+            session,
+            action=Action.EVENT_CREATE,
+            charges=(
+                Charge(
+                    user_scope(organizer),
+                    core.quotas.event_creates_per_user,
+                    "You have created {count} event{s} in {window}",
+                ),
+                Charge(
+                    tenant_scope(actor),
+                    core.quotas.event_creates_per_tenant,
+                    "This community has created {count} event{s} in {window}",
+                ),
+            ),
+            now=now,
+        )
         event = Event(
             tenant=actor.tenant,
             name=name,
@@ -246,6 +264,7 @@ async def create_event(*, core: Core, actor: Actor, draft: EventDraft) -> EventV
             row = await s.get(Event, view.id)
             if row is not None:
                 await s.delete(row)
+            await refund(s, uses)
 
     await signal_change(core, view.id, "created", undo)
     return view

@@ -11,6 +11,7 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Integration, User, parse_row_id, utcnow
 from core.secrets import fingerprint
 from core.service.context import Core
+from core.service.limits import Action, Charge, charge, tenant_scope, user_scope
 from core.service.users import user_for
 from core.tags import DM_TAG, parse_tags, split_stored
 from core.text import check_line, is_plain_ref
@@ -107,9 +108,33 @@ async def remove_integration(*, core: Core, actor: Actor, ref: str | int) -> Int
 
 async def test_integration(*, core: Core, actor: Actor, ref: str | int) -> IntegrationTestResult:
     """Send a test message to one of the actor's destinations now, and record how it went."""
-    async with core.sessions() as session:
-        row = await _own(session, await user_for(session, actor), ref)
+    # The use is counted (and committed) before the send: a send that fails still reached the third party.
+    async with core.sessions.begin() as session:
+        user = await user_for(session, actor)
+        row = await _own(session, user, ref)
         row_id, url = row.id, core.secrets.decrypt(row.url_encrypted)
+        await charge(
+            session,
+            action=Action.TEST_SEND,
+            charges=(
+                Charge(
+                    user_scope(user),
+                    core.quotas.test_sends_per_user,
+                    "You have sent {count} test message{s} in {window}",
+                ),
+                Charge(
+                    tenant_scope(actor),
+                    core.quotas.test_sends_per_tenant,
+                    "This community has sent {count} test message{s} in {window}",
+                ),
+                Charge(
+                    f"destination:{row.url_fingerprint}",
+                    core.quotas.test_sends_per_destination,
+                    "This destination has received {count} test message{s} in {window}",
+                ),
+            ),
+            now=core.clock(),
+        )
     outcome = await core.sender.send(url, title=TEST_TITLE, body=TEST_BODY)
     async with core.sessions.begin() as session:
         fresh = await session.get(Integration, row_id)

@@ -12,6 +12,7 @@ from core.models import EventParticipant, EventStatus, Integration, User
 from core.reminders import reminder_instants
 from core.service.context import Core
 from core.service.events import find_event, offsets_of, signal_change
+from core.service.limits import Action, Charge, charge, refund, tenant_scope, user_scope
 from core.service.users import CHAT_PLATFORMS, user_for
 from core.tags import DM_TAG, parse_tags, split_stored
 from core.text import check_line
@@ -77,6 +78,23 @@ async def subscribe(
             EventParticipant.event_id == event.id, EventParticipant.user_id == user.id
         )
         participant = (await session.execute(query)).scalar_one_or_none()
+        uses = await charge(
+            session,
+            action=Action.SUBSCRIBE,
+            charges=(
+                Charge(
+                    user_scope(user),
+                    core.quotas.subscribes_per_user,
+                    "You have subscribed or changed a subscription {count} time{s} in {window}",
+                ),
+                Charge(
+                    tenant_scope(actor),
+                    core.quotas.subscribes_per_tenant,
+                    "This community has made {count} subscription{s} or change{s} in {window}",
+                ),
+            ),
+            now=now,
+        )
         previous = None
         if participant is None:
             participant = EventParticipant(event_id=event.id, user_id=user.id, joined_at=now)
@@ -108,6 +126,7 @@ async def subscribe(
 
     async def undo() -> None:
         async with core.sessions.begin() as s:
+            await refund(s, uses)
             row = await s.get(EventParticipant, participant_id)
             if row is None:
                 return
