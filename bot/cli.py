@@ -24,6 +24,7 @@ from bot.slack.server import SlackRunner
 from core.config import Settings, explain
 from core.db import session_factory
 from core.errors import SoonishError
+from core.logs import configure_logging
 from core.service import create_api_key
 
 log = logging.getLogger("soonish")
@@ -177,6 +178,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _configured_secrets(settings: Settings) -> list[str | None]:
+    values = [
+        secret.get_secret_value() if secret is not None else None
+        for secret in (
+            settings.secret_key,
+            settings.discord_token,
+            settings.slack_bot_token,
+            settings.slack_app_token,
+            settings.slack_signing_secret,
+        )
+    ]
+    if settings.database_url:
+        values.append(make_url(settings.database_url).password)
+    return values
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `soonish` command."""
     args = _parser().parse_args(argv)
@@ -185,10 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"Configuration error: {explain(exc)}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # slack_sdk logs request headers and Socket Mode URLs at debug level: keep it above that, secrets stay out.
-    for noisy in ("apprise", "alembic", "slack_sdk", "slack_bolt"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Every record of every logger is scrubbed of destination URLs, tokens and the secrets configured here.
+    configure_logging(settings.log_level, secrets=_configured_secrets(settings))
     try:
         match args.command:
             case "up":
