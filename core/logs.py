@@ -30,7 +30,11 @@ _URL = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]{0,31})://([^\s'\"<>`]*)")
 _REQUEST_LINE = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|CONNECT)\s+(/[^\s'\"]*)")
 _URL_LABEL = re.compile(r"(?i)\b(url:\s*)(/[^\s'\"]*)")
 _QUERY_PAIR = re.compile(r"([?&;][\w.+-]{1,64})=([^&;\s'\"#]*)")
-_SCHEME_TOKEN = re.compile(r"(?i)\b(Bot|Bearer|Basic|Token)(\s+)[A-Za-z0-9._~+/=-]{6,}")
+# A credential after its scheme word: at least 8 characters with a digit or a symbol in them, so prose
+# such as "Bot connected" stays as it is.
+_SCHEME_TOKEN = re.compile(
+    r"\b(Bot|Bearer|Basic|Token|bearer|token)(\s+)(?=[A-Za-z._~-]*[0-9+/=]|[A-Za-z0-9]*[._~-][A-Za-z0-9])[A-Za-z0-9._~+/=-]{8,}"
+)
 # Names of headers and fields that hold credentials.
 _CREDENTIAL_NAMES = "|".join(
     (

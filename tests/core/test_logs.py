@@ -161,5 +161,8 @@ def test_apprise_chatter_is_dropped_and_its_warnings_withheld(captured: Capture)
 
 def test_redact_keeps_what_is_not_secret() -> None:
     """Hosts, ports, file paths in tracebacks and plain words stay readable."""
-    text = "File \"/srv/soonish/core/delivery.py\", line 90: connecting to 127.0.0.1:8443 (host='ntfy.example.org')"
-    assert redact(text) == text
+    for text in (
+        "File \"/srv/soonish/core/delivery.py\", line 90: connecting to 127.0.0.1:8443 (host='ntfy.example.org')",
+        "Discord bot connected as Soonish in 1 guild(s); Basic authentication is off; a token expired.",
+    ):
+        assert redact(text) == text
