@@ -221,23 +221,6 @@ async def create_event(*, core: Core, actor: Actor, draft: EventDraft) -> EventV
         end = start if draft.end is None or draft.end == "" else _instant(draft.end, tz=tz, now=now, what="end time")
         _check_span(start, end)
         offsets = _offsets(draft.default_offsets, offsets_of(organizer.default_offsets) or DEFAULT_OFFSETS)
-        uses = await charge(
-            session,
-            action=Action.EVENT_CREATE,
-            charges=(
-                Charge(
-                    user_scope(organizer),
-                    core.quotas.event_creates_per_user,
-                    "You have created {count} event{s} in {window}",
-                ),
-                Charge(
-                    tenant_scope(actor),
-                    core.quotas.event_creates_per_tenant,
-                    "This community has created {count} event{s} in {window}",
-                ),
-            ),
-            now=now,
-        )
         event = Event(
             tenant=actor.tenant,
             name=name,
@@ -258,6 +241,23 @@ async def create_event(*, core: Core, actor: Actor, draft: EventDraft) -> EventV
         session.add(event)
         await session.flush()
         view = event_view(event, 0)
+        uses = await charge(
+            session,
+            action=Action.EVENT_CREATE,
+            charges=(
+                Charge(
+                    user_scope(organizer),
+                    core.quotas.event_creates_per_user,
+                    "You have created {count} event{s} in {window}",
+                ),
+                Charge(
+                    tenant_scope(actor),
+                    core.quotas.event_creates_per_tenant,
+                    "This community has created {count} event{s} in {window}",
+                ),
+            ),
+            now=now,
+        )
 
     async def undo() -> None:
         async with core.sessions.begin() as s:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -56,14 +57,15 @@ def _lock_key(action: Action, scope: str) -> int:
 async def charge(session: AsyncSession, *, action: Action, charges: Sequence[Charge], now: datetime) -> list[int]:
     """Count one use of `action` against every quota in `charges`, or raise RateLimited and count nothing.
 
-    Runs inside the caller's transaction: if the action then fails, its uses roll back with it. Returns the
-    ids of the uses recorded, so an action undone later can take them back. Uses are serialised per scope
-    (an advisory lock on PostgreSQL; SQLite has one writer, and the first statement here is a write), so
-    processes racing each other cannot both take the last use.
+    Runs inside the caller's transaction, best as its last step since the locks are held until it commits: if
+    the action fails, its uses roll back with it. Returns the ids of the uses recorded, so an action undone
+    later can take them back. Uses are serialised per scope (an advisory lock on PostgreSQL; SQLite has one
+    writer at a time, and the statements here write), so processes racing each other cannot both take the
+    last use.
     """
-    active = sorted((c for c in charges if c.quota.limit is not None), key=lambda c: c.scope)
+    active = sorted(((c, c.quota.limit) for c in charges if c.quota.limit is not None), key=lambda pair: pair[0].scope)
     postgres = session.get_bind().dialect.name == "postgresql"
-    for item in active:
+    for item, limit in active:
         window = timedelta(seconds=item.quota.window_seconds)
         since = now - window
         if postgres:
@@ -74,8 +76,6 @@ async def charge(session: AsyncSession, *, action: Action, charges: Sequence[Cha
         )
         in_window = (QuotaUse.action == action, QuotaUse.scope == item.scope, QuotaUse.at > since)
         count = int((await session.execute(select(func.count()).where(*in_window))).scalar_one())
-        limit = item.quota.limit
-        assert limit is not None  # filtered above
         if count >= limit:
             # Free again once enough of the oldest uses in the window have aged out to leave room for one.
             frees_at = (
@@ -88,9 +88,9 @@ async def charge(session: AsyncSession, *, action: Action, charges: Sequence[Cha
                 count=count, s="" if count == 1 else "s", window=describe_window(item.quota.window_seconds)
             )
             raise RateLimited(
-                f"{reached}, the most allowed. Try again {describe_wait(wait)}.", retry_after=int(-(-wait // 1))
+                f"{reached}, the most allowed. Try again {describe_wait(wait)}.", retry_after=math.ceil(wait)
             )
-    uses = [QuotaUse(action=str(action), scope=item.scope, at=now) for item in active]
+    uses = [QuotaUse(action=str(action), scope=item.scope, at=now) for item, _ in active]
     session.add_all(uses)
     await session.flush()
     return [use.id for use in uses]

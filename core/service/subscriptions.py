@@ -78,23 +78,6 @@ async def subscribe(
             EventParticipant.event_id == event.id, EventParticipant.user_id == user.id
         )
         participant = (await session.execute(query)).scalar_one_or_none()
-        uses = await charge(
-            session,
-            action=Action.SUBSCRIBE,
-            charges=(
-                Charge(
-                    user_scope(user),
-                    core.quotas.subscribes_per_user,
-                    "You have subscribed or changed a subscription {count} time{s} in {window}",
-                ),
-                Charge(
-                    tenant_scope(actor),
-                    core.quotas.subscribes_per_tenant,
-                    "This community has made {count} subscription{s} or change{s} in {window}",
-                ),
-            ),
-            now=now,
-        )
         previous = None
         if participant is None:
             participant = EventParticipant(event_id=event.id, user_id=user.id, joined_at=now)
@@ -122,6 +105,23 @@ async def subscribe(
             custom_time_delta_seconds=offsets,
             custom_frequency=frequency.value,
             next_reminders=tuple(upcoming),
+        )
+        uses = await charge(
+            session,
+            action=Action.SUBSCRIBE,
+            charges=(
+                Charge(
+                    user_scope(user),
+                    core.quotas.subscribes_per_user,
+                    "You have subscribed or changed a subscription {count} time{s} in {window}",
+                ),
+                Charge(
+                    tenant_scope(actor),
+                    core.quotas.subscribes_per_tenant,
+                    "This community has made {count} subscription{s} or change{s} in {window}",
+                ),
+            ),
+            now=now,
         )
 
     async def undo() -> None:
