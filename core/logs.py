@@ -24,6 +24,9 @@ DELIVERY_LOGGERS = ("apprise",)
 QUIET_LOGGERS = ("apprise", "slack_sdk", "slack_bolt")
 ALWAYS_QUIET = ("alembic",)
 MIN_SECRET_LENGTH = 6
+# uvicorn's access log: (client address, method, path with query, HTTP version, status), if it is turned on.
+ACCESS_LOGGER = "uvicorn.access"
+ACCESS_ARGS = 5
 
 _WEB = frozenset({"http", "https", "ws", "wss"})
 _URL = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]{0,31})://([^\s'\"<>`]*)")
@@ -129,6 +132,12 @@ def scrub(record: logging.LogRecord) -> logging.LogRecord:
         message = record.getMessage()
     except Exception:  # a record whose arguments do not fit its format: keep what can be shown
         message = f"{record.msg!s} {record.args!r}"
+    if record.name == ACCESS_LOGGER and isinstance(record.args, tuple) and len(record.args) == ACCESS_ARGS:
+        # uvicorn's access formatter reads the request from the arguments: keep them, with the path masked.
+        client, method, path, version, status = record.args
+        record.args = (redact(str(client)), method, _path(str(path)), version, status)
+        record.soonish_scrubbed = True
+        return record
     if _is_delivery(record.name):
         record.msg = _delivery_summary(record, message)
         record.soonish_drop = record.levelno < logging.WARNING

@@ -166,3 +166,15 @@ def test_redact_keeps_what_is_not_secret() -> None:
         "Discord bot connected as Soonish in 1 guild(s); Basic authentication is off; a token expired.",
     ):
         assert redact(text) == text
+
+
+def test_access_log_lines_keep_their_shape_with_the_path_masked(captured: Capture) -> None:
+    """An HTTP access line, written by uvicorn's own formatter, shows method and status but no path or query."""
+    from uvicorn.logging import AccessFormatter
+
+    formatter = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False)
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "DELETE", f"/integrations/{PATH_TOKEN}?k={QUERY_VALUE}", "1.1", 200
+    )
+    [record] = [r for r in captured.records if r.name == "uvicorn.access"]
+    assert formatter.format(record) == '127.0.0.1:5000 - "DELETE /***/***?k=*** HTTP/1.1" 200 OK'
