@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import uvicorn
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.api.app import build_api
 from bot.api.server import make_server
@@ -190,7 +191,8 @@ def _configured_secrets(settings: Settings) -> list[str | None]:
         )
     ]
     if settings.database_url:
-        values.append(make_url(settings.database_url).password)
+        with contextlib.suppress(ArgumentError):  # a malformed URL is reported when the database is opened
+            values.append(make_url(settings.database_url).password)
     return values
 
 
