@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import uvicorn
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.api.app import build_api
 from bot.api.server import make_server
@@ -24,6 +25,7 @@ from bot.slack.server import SlackRunner
 from core.config import Settings, explain
 from core.db import session_factory
 from core.errors import SoonishError
+from core.logs import configure_logging
 from core.service import create_api_key
 
 log = logging.getLogger("soonish")
@@ -178,6 +180,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _configured_secrets(settings: Settings) -> list[str | None]:
+    values = [
+        secret.get_secret_value() if secret is not None else None
+        for secret in (
+            settings.secret_key,
+            settings.discord_token,
+            settings.slack_bot_token,
+            settings.slack_app_token,
+            settings.slack_signing_secret,
+        )
+    ]
+    if settings.database_url:
+        with contextlib.suppress(ArgumentError):  # a malformed URL is reported when the database is opened
+            values.append(make_url(settings.database_url).password)
+    return values
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `soonish` command."""
     args = _parser().parse_args(argv)
@@ -186,10 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"Configuration error: {explain(exc)}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # slack_sdk logs request headers and Socket Mode URLs at debug level: keep it above that, secrets stay out.
-    for noisy in ("apprise", "alembic", "slack_sdk", "slack_bolt"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Every record of every logger is scrubbed of destination URLs, tokens and the secrets configured here.
+    configure_logging(settings.log_level, secrets=_configured_secrets(settings))
     try:
         match args.command:
             case "up":

@@ -129,6 +129,7 @@ async def open_runtime(
             sender=sender,
             allow_private_urls=settings.allow_private_urls,
             clock=clock,
+            quotas=settings.quotas,
         )
         yield Runtime(settings=settings, engine=engine, client=client, core=core, dev_server=server)
         await asyncio.sleep(EXIT_PAUSE)

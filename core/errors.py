@@ -57,3 +57,13 @@ class SchedulerUnavailable(SoonishError, ConnectionError):
     """The reminder scheduler (Temporal) could not be reached; nothing was changed."""
 
     status = 503
+
+
+class RateLimited(SoonishError):
+    """A quota was reached (too many events, subscribes or test sends for now); the message says when to retry."""
+
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -226,3 +226,15 @@ class EventAnnouncement(Base):
     # The platform's own event that mirrors ours (a Discord guild scheduled event id), if any.
     mirror_ref: Mapped[str] = mapped_column(String(64), default="", index=True)
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QuotaUse(Base):
+    """One use of a rate-limited action by one scope (a user, a tenant, a destination), counted until it ages out."""
+
+    __tablename__ = "quota_uses"
+    __table_args__ = (Index("ix_quota_uses_action_scope_at", "action", "scope", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action: Mapped[str] = mapped_column(String(32))
+    scope: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

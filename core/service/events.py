@@ -17,7 +17,9 @@ from core.destinations import PLATFORMS
 from core.errors import Conflict, InvalidInput, InvalidTime, NotFound, PermissionDenied, SoonishError
 from core.models import Event, EventDetails, EventParticipant, EventStatus, NotificationLog, User, parse_row_id
 from core.service.context import Core
+from core.service.limits import Action, Charge, charge, refund, tenant_scope, user_scope
 from core.service.users import user_for
+from core.text import check_block, check_line, is_plain_ref
 from core.timeparse import parse_offsets, read_when, require_future, zone
 from core.urlguard import guard_url, mask_url
 from core.views import Actor, DeliveryView, EventView, TimeReading
@@ -29,6 +31,7 @@ MAX_DURATION = timedelta(days=31)
 # Event workflows are given a three-year execution timeout; two years ahead plus a month-long event fits in it.
 MAX_AHEAD = timedelta(days=730)
 LIMITS = {"name": 100, "description": 2000, "location": 200, "link": 500}
+MULTILINE = frozenset({"description"})
 LIST_LIMIT = 25
 LOG_LIMIT = 100
 
@@ -83,6 +86,7 @@ def _text(field: str, value: str, *, required: bool = False) -> str:
 
 
 def _checked_text(field: str, value: str, *, required: bool = False) -> str:
+    value = check_block(f"event {field}", value) if field in MULTILINE else check_line(f"event {field}", value)
     value = value.strip()
     if required and not value:
         raise InvalidInput(f"The event {field} cannot be empty.")
@@ -110,6 +114,7 @@ def _read(value: When, *, tz: str, now: datetime, what: str) -> tuple[datetime, 
         if value.tzinfo is None:
             return value.replace(tzinfo=zone(tz)).astimezone(zone("UTC")), None
         return value.astimezone(zone("UTC")), None
+    check_line(what, value)
     try:
         reading = read_when(value, tz=tz, now=now)
     except InvalidTime as exc:
@@ -133,6 +138,8 @@ def _check_span(start: datetime, end: datetime) -> None:
 def _offsets(text: str | Sequence[int] | None, fallback: Sequence[int]) -> tuple[int, ...]:
     if text is None:
         return tuple(fallback)
+    if isinstance(text, str):
+        check_line("reminder times", text)
     return parse_offsets(text)
 
 
@@ -173,7 +180,7 @@ async def _count(session: AsyncSession, event_id: int) -> int:
 async def find_event(session: AsyncSession, actor: Actor, ref: str | int) -> Event:
     """An event of the actor's tenant by id, public code or exact name; other tenants' events do not exist."""
     text = str(ref).strip()
-    if not text or len(text) > 100:
+    if not text or len(text) > 100 or not is_plain_ref(text):
         raise NotFound("Give an event by its id, its code or its name.")
     base = select(Event).where(Event.tenant == actor.tenant)
     found = None
@@ -268,12 +275,30 @@ async def create_event(*, core: Core, actor: Actor, draft: EventDraft) -> EventV
         session.add(event)
         await session.flush()
         view = dataclasses.replace(event_view(event, 0), start_reading=reading)
+        uses = await charge(
+            session,
+            action=Action.EVENT_CREATE,
+            charges=(
+                Charge(
+                    user_scope(organizer),
+                    core.quotas.event_creates_per_user,
+                    "You have created {count} event{s} in {window}",
+                ),
+                Charge(
+                    tenant_scope(actor),
+                    core.quotas.event_creates_per_tenant,
+                    "This community has created {count} event{s} in {window}",
+                ),
+            ),
+            now=now,
+        )
 
     async def undo() -> None:
         async with core.sessions.begin() as s:
             row = await s.get(Event, view.id)
             if row is not None:
                 await s.delete(row)
+            await refund(s, uses)
 
     await signal_change(core, view.id, "created", undo)
     return view

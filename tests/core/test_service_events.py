@@ -168,7 +168,7 @@ async def test_bad_texts_are_refused_and_create_nothing(runtime: Runtime) -> Non
             (
                 {"name": "Launch\nparty"},
                 InvalidInput,
-                "The event name cannot contain line breaks or control characters.",
+                "The event name cannot contain line breaks or control characters (found U+000A).",
             ),
             (
                 {"description": "x" * 2001},

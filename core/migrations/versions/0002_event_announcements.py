@@ -1,7 +1,7 @@
 """Event announcements: the chat message that announced each event (so it can be edited as the event changes),
 and the platform's own event that mirrors it (a Discord guild scheduled event).
 
-Revision ID: 0002_event_announcements
+Revision ID: 0002
 Revises: 0001
 Create Date: 2026-12-01 23:30:00
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_event_announcements"
+revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
