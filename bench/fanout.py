@@ -39,7 +39,6 @@ from bench.common import (
     table,
     wait_for_quiet,
 )
-from core.delivery import add_console_listener, remove_console_listener
 from core.models import EventParticipant, NotificationLog, User
 from core.scheduling import workflow_id
 from core.service import EventDraft, create_event, subscribe
@@ -63,88 +62,85 @@ async def main(subscribers: int, send_ahead: float, lead: float, wait: float, qu
             deliveries.append((time.time(), user))
 
     failures = count_activity_failures()
-    add_console_listener(listener)
-    try:
-        with tempfile.TemporaryDirectory(prefix="soonish-bench-") as tmp:
-            settings = bench_settings(Path(tmp), SOONISH_SEND_AHEAD_SECONDS=send_ahead)
-            async with embedded(settings) as rt:
-                core = rt.core
-                t0 = datetime.now(UTC)
-                due = (t0 + timedelta(seconds=lead)).replace(microsecond=0) + timedelta(seconds=1)
-                start = due + timedelta(seconds=OFFSET)
-                event = await create_event(core=core, actor=ORGANIZER, draft=EventDraft(name="Launch", start=start))
+    with tempfile.TemporaryDirectory(prefix="soonish-bench-") as tmp:
+        settings = bench_settings(Path(tmp), SOONISH_SEND_AHEAD_SECONDS=send_ahead)
+        async with embedded(settings) as rt:
+            core = rt.core
+            core.sender.console.listen(listener)
+            t0 = datetime.now(UTC)
+            due = (t0 + timedelta(seconds=lead)).replace(microsecond=0) + timedelta(seconds=1)
+            start = due + timedelta(seconds=OFFSET)
+            event = await create_event(core=core, actor=ORGANIZER, draft=EventDraft(name="Launch", start=start))
 
-                began = time.perf_counter()
-                joined = datetime.now(UTC)
-                async with core.sessions.begin() as session:
-                    for lo in range(1, subscribers, CHUNK):
-                        hi = min(subscribers, lo + CHUNK)
-                        await session.execute(
-                            insert(User),
-                            [
-                                {"platform": "console", "tenant": "bench", "platform_user_id": f"f{i}"}
-                                for i in range(lo, hi)
-                            ],
-                        )
-                    ids = (
-                        await session.execute(
-                            select(User.id).where(User.tenant == "bench", User.platform_user_id.like("f%"))
-                        )
-                    ).scalars()
-                    rows = [
-                        {
-                            "event_id": event.id,
-                            "user_id": uid,
-                            "tags": "dm",
-                            "custom_time_delta_seconds": str(OFFSET),
-                            "custom_frequency": "none",
-                            "joined_at": joined,
-                        }
-                        for uid in ids
-                    ]
-                    for lo in range(0, len(rows), CHUNK):
-                        await session.execute(insert(EventParticipant), rows[lo : lo + CHUNK])
-                # The one real subscription: goes through the service and signals the workflow.
-                await subscribe(
-                    core=core,
-                    actor=Actor(platform="console", tenant="bench", user_id="f0"),
-                    ref=event.code,
-                    tags="dm",
-                    custom_time_delta_seconds=[OFFSET],
-                )
-                insert_s = time.perf_counter() - began
-                expected = len(rows) + 1
-                margin = (due - datetime.now(UTC)).total_seconds() - send_ahead
-                print(f"{expected} participants stored in {insert_s:.1f} s; reminder due at {due.isoformat()}")
-                if margin < 1:
-                    print("WARNING: the setup ran into the wake-up time; raise --lead")
+            began = time.perf_counter()
+            joined = datetime.now(UTC)
+            async with core.sessions.begin() as session:
+                for lo in range(1, subscribers, CHUNK):
+                    hi = min(subscribers, lo + CHUNK)
+                    await session.execute(
+                        insert(User),
+                        [
+                            {"platform": "console", "tenant": "bench", "platform_user_id": f"f{i}"}
+                            for i in range(lo, hi)
+                        ],
+                    )
+                ids = (
+                    await session.execute(
+                        select(User.id).where(User.tenant == "bench", User.platform_user_id.like("f%"))
+                    )
+                ).scalars()
+                rows = [
+                    {
+                        "event_id": event.id,
+                        "user_id": uid,
+                        "tags": "dm",
+                        "custom_time_delta_seconds": str(OFFSET),
+                        "custom_frequency": "none",
+                        "joined_at": joined,
+                    }
+                    for uid in ids
+                ]
+                for lo in range(0, len(rows), CHUNK):
+                    await session.execute(insert(EventParticipant), rows[lo : lo + CHUNK])
+            # The one real subscription: goes through the service and signals the workflow.
+            await subscribe(
+                core=core,
+                actor=Actor(platform="console", tenant="bench", user_id="f0"),
+                ref=event.code,
+                tags="dm",
+                custom_time_delta_seconds=[OFFSET],
+            )
+            insert_s = time.perf_counter() - began
+            expected = len(rows) + 1
+            margin = (due - datetime.now(UTC)).total_seconds() - send_ahead
+            print(f"{expected} participants stored in {insert_s:.1f} s; reminder due at {due.isoformat()}")
+            if margin < 1:
+                print("WARNING: the setup ran into the wake-up time; raise --lead")
 
-                wake = due - timedelta(seconds=send_ahead)
-                await asyncio.sleep(max(0.0, (wake - datetime.now(UTC)).total_seconds() - 1))
-                meter = CpuMeter(rt.dev_server.process.pid if rt.dev_server else None)
-                deadline = due + timedelta(seconds=wait)
-                while len(deliveries) < expected and datetime.now(UTC) < deadline:
-                    await asyncio.sleep(0.1)
-                cpu = meter.report()
-                with lock:
-                    got = list(deliveries)
+            wake = due - timedelta(seconds=send_ahead)
+            await asyncio.sleep(max(0.0, (wake - datetime.now(UTC)).total_seconds() - 1))
+            meter = CpuMeter(rt.dev_server.process.pid if rt.dev_server else None)
+            deadline = due + timedelta(seconds=wait)
+            while len(deliveries) < expected and datetime.now(UTC) < deadline:
+                await asyncio.sleep(0.1)
+            cpu = meter.report()
+            with lock:
+                got = list(deliveries)
 
-                settle = time.monotonic() + 30
-                while True:
-                    async with core.sessions() as session:
-                        statuses = Counter(
-                            (status, late)
-                            for status, late in (
-                                await session.execute(select(NotificationLog.status, NotificationLog.late))
-                            ).all()
-                        )
-                    if not any(s == "pending" for s, _ in statuses) or time.monotonic() > settle:
-                        break
-                    await asyncio.sleep(0.5)
+            settle = time.monotonic() + 30
+            while True:
+                async with core.sessions() as session:
+                    statuses = Counter(
+                        (status, late)
+                        for status, late in (
+                            await session.execute(select(NotificationLog.status, NotificationLog.late))
+                        ).all()
+                    )
+                if not any(s == "pending" for s, _ in statuses) or time.monotonic() > settle:
+                    break
+                await asyncio.sleep(0.5)
 
-                batches = await _batches(rt.client, workflow_id(settings.instance, event.id), due)
-    finally:
-        remove_console_listener(listener)
+            batches = await _batches(rt.client, workflow_id(settings.instance, event.id), due)
 
     due_ts = due.timestamp()
     times = sorted(at - due_ts for at, _ in got)

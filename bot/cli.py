@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import uvicorn
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from temporalio.worker import Worker
 
 from bot.api.app import build_api
@@ -193,6 +194,7 @@ async def _serve(
                         api_base=settings.discord_api_base,
                         gateway_url=settings.discord_gateway_url,
                         sync_commands=settings.discord_sync_commands,
+                        scheduled_events=settings.discord_scheduled_events,
                     )
                     tasks.append(
                         asyncio.create_task(
@@ -324,6 +326,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _configured_secrets(settings: Settings) -> list[str | None]:
+    values = [
+        secret.get_secret_value() if secret is not None else None
+        for secret in (
+            settings.secret_key,
+            settings.discord_token,
+            settings.slack_bot_token,
+            settings.slack_app_token,
+            settings.slack_signing_secret,
+        )
+    ]
+    if settings.database_url:
+        with contextlib.suppress(ArgumentError):  # a malformed URL is reported when the database is opened
+            values.append(make_url(settings.database_url).password)
+    return values
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `soonish` command."""
     args = _parser().parse_args(argv)
@@ -333,7 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Configuration error: {explain(exc)}", file=sys.stderr)
         return 2
     console = args.command == "console" or (args.command == "up" and sys.stdin.isatty() and not args.no_console)
-    configure_logging(settings, console=console)
+    configure_logging(settings, console=console, secrets=_configured_secrets(settings))
     try:
         match args.command:
             case "up":

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.dispatch import execute_line
-from core.delivery import add_console_listener, console_url, remove_console_listener
+from core.destinations import console_url
 from core.service import Core
 from core.views import Actor
 
@@ -134,7 +134,7 @@ async def run_console(
             if terminal is not None:
                 terminal.redraw(out)
 
-    add_console_listener(show)
+    core.sender.console.listen(show)
     print("Soonish console. Type /help for the commands, /quit to leave.", file=out, flush=True)
     with contextlib.ExitStack() as stack:
         if stdin.isatty():
@@ -159,4 +159,4 @@ async def run_console(
                 if terminal is not None:
                     terminal.ready()
         finally:
-            remove_console_listener(show)
+            core.sender.console.unlisten(show)

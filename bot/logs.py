@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from core.config import Settings
 from core.logformat import JsonFormatter
+from core.logs import RedactingFilter, add_secret, install_record_scrubbing
 from core.metrics import log as delivery_log
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-# slack_sdk logs request headers and Socket Mode URLs at debug level, httpx every request URL at info: keep them
-# above that, so secrets and per-scrape noise stay out.
-QUIET_LOGGERS = ("apprise", "alembic", "slack_sdk", "slack_bolt", "httpx", "httpcore")
+# Libraries that say little of use below WARNING (httpx logs every request at INFO, slack_sdk its headers at
+# DEBUG) unless the operator asks for DEBUG; their records are scrubbed of secrets either way.
+QUIET_LOGGERS = ("apprise", "slack_sdk", "slack_bolt", "httpx", "httpcore")
+ALWAYS_QUIET = ("alembic",)
 
 
 class ConsoleLines(logging.Formatter):
@@ -35,8 +38,14 @@ class _ForTheConsole(logging.Filter):
         return record.name == delivery_log.name or record.levelno >= logging.ERROR
 
 
-def configure_logging(settings: Settings, *, console: bool) -> Path | None:
-    """Set up the root logger; with the console, everything goes to $SOONISH_DATA_DIR/soonish.log (returned)."""
+def configure_logging(settings: Settings, *, console: bool, secrets: Iterable[str | None] = ()) -> Path | None:
+    """Set up the root logger; with the console, everything goes to $SOONISH_DATA_DIR/soonish.log (returned).
+
+    Every record of every logger is scrubbed of destination URLs, tokens and the `secrets` given.
+    """
+    for secret in secrets:
+        add_secret(secret)
+    install_record_scrubbing()
     formatter: logging.Formatter = JsonFormatter() if settings.log_format == "json" else logging.Formatter(TEXT_FORMAT)
     root = logging.getLogger()
     root.setLevel(settings.log_level.upper())
@@ -58,6 +67,9 @@ def configure_logging(settings: Settings, *, console: bool) -> Path | None:
         to_stderr = logging.StreamHandler(sys.stderr)
         to_stderr.setFormatter(formatter)
         root.addHandler(to_stderr)
-    for noisy in QUIET_LOGGERS:
+    for handler in root.handlers:
+        handler.addFilter(RedactingFilter())
+    debug = root.getEffectiveLevel() <= logging.DEBUG
+    for noisy in ALWAYS_QUIET + (() if debug else QUIET_LOGGERS):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return log_file

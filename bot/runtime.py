@@ -19,14 +19,13 @@ from temporalio.worker import Worker
 from bot.embedded import DevServer, port_open
 from core.config import Settings
 from core.db import SchemaTooNew, create_engine, migrate, schema_state, session_factory
-from core.discord_delivery import configure_discord
+from core.destinations import Adapter, DiscordAdapter, SlackAdapter
 from core.errors import SchedulerUnavailable, SoonishError
 from core.metrics import TimedSender
 from core.models import utcnow
 from core.scheduling import TemporalScheduler
 from core.secrets import SecretBox
 from core.service import Core
-from core.slack_delivery import SlackPoster, configure_slack
 from workflows.activities import ReminderActivities
 from workflows.worker import build_worker
 
@@ -191,6 +190,24 @@ async def open_database(settings: Settings, *, migrate_schema: bool | None = Non
         await engine.dispose()
 
 
+def platform_adapters(settings: Settings) -> list[Adapter]:
+    """The bot's own destinations this process can deliver to, from the tokens it was given."""
+    adapters: list[Adapter] = []
+    if settings.discord_token is not None and settings.discord_token.get_secret_value():
+        adapters.append(
+            DiscordAdapter(token=settings.discord_token.get_secret_value(), base_url=settings.discord_api_base)
+        )
+    if settings.slack_bot_token is not None and settings.slack_bot_token.get_secret_value():
+        adapters.append(
+            SlackAdapter(
+                token=settings.slack_bot_token.get_secret_value(),
+                api_url=settings.slack_api_url,
+                interval=settings.slack_channel_interval_seconds,
+            )
+        )
+    return adapters
+
+
 @asynccontextmanager
 async def open_runtime(
     settings: Settings,
@@ -201,19 +218,10 @@ async def open_runtime(
     temporal_runtime: TemporalRuntime | None = None,
 ) -> AsyncIterator[Runtime]:
     """Migrate the database, connect to (or start) Temporal and build the core; undo all of it on exit."""
-    if settings.discord_token is not None:
-        configure_discord(token=settings.discord_token.get_secret_value(), base_url=settings.discord_api_base)
     async with AsyncExitStack() as stack:
         engine = await stack.enter_async_context(open_database(settings, migrate_schema=migrate_schema))
-        if settings.slack_bot_token is not None and settings.slack_bot_token.get_secret_value():
-            configure_slack(
-                SlackPoster(
-                    token=settings.slack_bot_token.get_secret_value(),
-                    api_url=settings.slack_api_url,
-                    interval=settings.slack_channel_interval_seconds,
-                )
-            )
-            stack.callback(configure_slack, None)
+        sender = TimedSender(allow_private=settings.allow_private_urls, adapters=platform_adapters(settings))
+        stack.push_async_callback(sender.aclose)
         client, server = await _temporal(settings, stack, embed=embed_temporal, runtime=temporal_runtime)
         core = Core(
             sessions=session_factory(engine),
@@ -224,9 +232,10 @@ async def open_runtime(
                 send_ahead_seconds=settings.send_ahead_seconds,
             ),
             secrets=SecretBox(settings.encryption_key),
-            sender=TimedSender(allow_private=settings.allow_private_urls),
+            sender=sender,
             allow_private_urls=settings.allow_private_urls,
             clock=clock,
+            quotas=settings.quotas,
         )
         yield Runtime(settings=settings, engine=engine, client=client, core=core, dev_server=server)
         await asyncio.sleep(EXIT_PAUSE)

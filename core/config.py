@@ -7,10 +7,21 @@ import secrets
 import time
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic import AfterValidator, AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.quotas import Quotas, parse_quota
+
+
+def _quota_text(value: str) -> str:
+    return str(parse_quota(value))
+
+
+# Kept as text in the settings (pydantic-settings would read a structured type as JSON) and read by `quotas`.
+QuotaSetting = Annotated[str, AfterValidator(_quota_text)]
+DEFAULT_QUOTAS = Quotas()
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "placeholder"})
 
@@ -48,6 +59,7 @@ class Settings(BaseSettings):
     )
     discord_gateway_url: str | None = Field(default=None, pattern=r"^wss?://", validation_alias="DISCORD_GATEWAY_URL")
     discord_sync_commands: bool = Field(default=True, validation_alias="DISCORD_SYNC_COMMANDS")
+    discord_scheduled_events: bool = Field(default=True, validation_alias="DISCORD_SCHEDULED_EVENTS")
     log_level: str = Field(default="INFO", validation_alias="SOONISH_LOG_LEVEL")
     log_format: Literal["text", "json"] = Field(
         default="text", validation_alias=AliasChoices("SOONISH_LOG_FORMAT", "LOG_FORMAT")
@@ -65,6 +77,30 @@ class Settings(BaseSettings):
     slack_path: str = Field(default="/slack/events", pattern=r"^/", validation_alias="SLACK_PATH")
     slack_channel_interval_seconds: float = Field(
         default=1.0, ge=0, le=60, validation_alias="SLACK_CHANNEL_INTERVAL_SECONDS"
+    )
+
+    # Quotas (COUNT/WINDOW such as 20/1h, or off), counted in the database so every process shares them.
+    quota_event_creates_per_user: QuotaSetting = Field(
+        default=str(DEFAULT_QUOTAS.event_creates_per_user), validation_alias="SOONISH_QUOTA_EVENTS_PER_USER"
+    )
+    quota_event_creates_per_tenant: QuotaSetting = Field(
+        default=str(DEFAULT_QUOTAS.event_creates_per_tenant), validation_alias="SOONISH_QUOTA_EVENTS_PER_TENANT"
+    )
+    quota_subscribes_per_user: QuotaSetting = Field(
+        default=str(DEFAULT_QUOTAS.subscribes_per_user), validation_alias="SOONISH_QUOTA_SUBSCRIBES_PER_USER"
+    )
+    quota_subscribes_per_tenant: QuotaSetting = Field(
+        default=str(DEFAULT_QUOTAS.subscribes_per_tenant), validation_alias="SOONISH_QUOTA_SUBSCRIBES_PER_TENANT"
+    )
+    quota_test_sends_per_user: QuotaSetting = Field(
+        default=str(DEFAULT_QUOTAS.test_sends_per_user), validation_alias="SOONISH_QUOTA_TEST_SENDS_PER_USER"
+    )
+    quota_test_sends_per_tenant: QuotaSetting = Field(
+        default=str(DEFAULT_QUOTAS.test_sends_per_tenant), validation_alias="SOONISH_QUOTA_TEST_SENDS_PER_TENANT"
+    )
+    quota_test_sends_per_destination: QuotaSetting = Field(
+        default=str(DEFAULT_QUOTAS.test_sends_per_destination),
+        validation_alias="SOONISH_QUOTA_TEST_SENDS_PER_DESTINATION",
     )
 
     @model_validator(mode="after")
@@ -114,6 +150,19 @@ class Settings(BaseSettings):
         """Whether the Slack bot should run: a bot token, and an app token or a signing secret to receive with."""
         token = self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""
         return bool(token) and bool(self.slack_app_token or self.slack_signing_secret)
+
+    @property
+    def quotas(self) -> Quotas:
+        """The quotas the service enforces."""
+        return Quotas(
+            event_creates_per_user=parse_quota(self.quota_event_creates_per_user),
+            event_creates_per_tenant=parse_quota(self.quota_event_creates_per_tenant),
+            subscribes_per_user=parse_quota(self.quota_subscribes_per_user),
+            subscribes_per_tenant=parse_quota(self.quota_subscribes_per_tenant),
+            test_sends_per_user=parse_quota(self.quota_test_sends_per_user),
+            test_sends_per_tenant=parse_quota(self.quota_test_sends_per_tenant),
+            test_sends_per_destination=parse_quota(self.quota_test_sends_per_destination),
+        )
 
     @property
     def resolved_database_url(self) -> str:

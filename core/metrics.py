@@ -14,7 +14,8 @@ from datetime import datetime
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 
-from core.delivery import Outcome, Sender
+from core.destinations import Destination, Outcome, Sender
+from core.notices import Message
 
 # Final delivery failures are logged here, one line each (the console shows this logger).
 log = logging.getLogger("soonish.deliveries")
@@ -92,11 +93,13 @@ def record_command(*, frontend: str, command: str, outcome: str) -> None:
 class TimedSender(Sender):
     """The Apprise sender, timing each send."""
 
-    async def send(self, url: str, *, title: str, body: str) -> Outcome:
+    async def send(self, destination: Destination, message: Message, *, key: str | None = None) -> Outcome:
         started = time.perf_counter()
-        outcome = await super().send(url, title=title, body=body)
+        outcome = await super().send(destination, message, key=key)
         result = "ok" if outcome.error is None else "error"
-        SEND_DURATION.labels(platform=platform_of(url), result=result).observe(time.perf_counter() - started)
+        SEND_DURATION.labels(platform=platform_of(destination.url), result=result).observe(
+            time.perf_counter() - started
+        )
         return outcome
 
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import ipaddress
 import logging
 import re
 import socket
 import unicodedata
 from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import unquote
 
 import apprise
+from apprise.utils.parse import parse_urls
 
 from core.errors import InvalidURL
 
@@ -67,6 +70,8 @@ _LOCAL_FILE_PARAMS = frozenset({"template", "pgppub", "pgpprv"})
 _OFF_VALUES = frozenset({"no", "n", "false", "f", "0", "off", "never", "none", "disable", "disabled", "deny"})
 
 _SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{0,31})://")
+# Any place a scheme starts, as Apprise looks for them when it splits a text into several URLs.
+_URL_START_RE = re.compile(r"[A-Za-z0-9+.-]+://")
 _SHOWN_HOST_RE = re.compile(r"[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]")
 _SHOWN_KEY_RE = re.compile(r"[+:-]?[A-Za-z0-9_.-]{1,40}")
 _CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
@@ -91,6 +96,7 @@ def _allowed_kinds() -> str:
 
 
 _ALLOWED_KINDS = _allowed_kinds()
+_PRIVATE_HINT = "(Whoever runs this bot can allow private addresses with SOONISH_ALLOW_PRIVATE_URLS=true.)"
 _REDIRECT_MESSAGE = (
     "That URL asks to follow redirects (redirect=...); we never follow redirects, so remove that parameter."
 )
@@ -101,9 +107,12 @@ def apprise_asset() -> apprise.AppriseAsset:
     return apprise.AppriseAsset(secure_logging=True, http_redirects=False)
 
 
+_system_getaddrinfo = socket.getaddrinfo
+
+
 def system_resolve(host: str) -> list[str]:
     """Resolve a host name with the system resolver (blocking; run it off the event loop)."""
-    return [str(info[4][0]) for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)]
+    return [str(info[4][0]) for info in _system_getaddrinfo(host, None, type=socket.SOCK_STREAM)]
 
 
 def check_url(url: str, *, allow_private: bool, resolve: Resolver = system_resolve) -> str:
@@ -112,16 +121,27 @@ def check_url(url: str, *, allow_private: bool, resolve: Resolver = system_resol
     ``allow_private`` (for self-hosters) lifts only the public-address rule.
     """
     text = url.strip() if isinstance(url, str) else ""
+    approve(text, allow_private=allow_private, resolve=resolve)
+    return text
+
+
+def approve(url: str, *, allow_private: bool, resolve: Resolver = system_resolve) -> Any:
+    """The one Apprise plugin instance a URL makes, once every check passed; raise InvalidURL saying why not.
+
+    Sending goes through this instance, never through Apprise parsing the stored text again.
+    """
+    text = url.strip() if isinstance(url, str) else ""
     scheme = _check_shape(text)
     _check_params(text.partition("?")[2])
     plugin = _instantiate(text)
     if plugin is None:
         raise InvalidURL(f"That is not a valid {scheme}:// URL: check it against Apprise's documentation for {scheme}.")
+    _check_plugin_scheme(scheme, plugin)
     _check_plugin(plugin)
     host = _connect_host(scheme, plugin)
     if host and not allow_private:
         _check_host(host, resolve)
-    return text
+    return plugin
 
 
 async def guard_url(url: str, *, allow_private: bool, resolve: Resolver | None = None) -> str:
@@ -149,6 +169,12 @@ def _check_shape(text: str) -> str:
     if match is None:
         raise InvalidURL("That is not a URL: it should start with a scheme such as jsons:// or ntfys://.")
     scheme = match.group(1).lower()
+    found: list[str] = parse_urls(text)  # type: ignore[no-untyped-call]
+    if len(_URL_START_RE.findall(text)) > 1 or len(found) != 1:
+        raise InvalidURL(
+            "One destination is one URL, and this text holds more than one (a second scheme://, or a list "
+            "separated by ',' or ';'). Register each destination on its own."
+        )
     if scheme in ("http", "https"):
         raise InvalidURL(
             f"Plain {scheme}:// URLs are not accepted: for a webhook write jsons:// (or json://, xml://, form://) "
@@ -209,6 +235,17 @@ def _instantiate(url: str) -> object | None:
     return plugin
 
 
+def _check_plugin_scheme(scheme: str, plugin: object) -> None:
+    # The plugin Apprise chose must be the one that serves the scheme we allowed, nothing registered beside it.
+    protocols: set[str] = set()
+    for attribute in ("protocol", "secure_protocol"):
+        value = getattr(type(plugin), attribute, None)
+        values = (value,) if isinstance(value, str) else tuple(value or ())
+        protocols.update(v.lower() for v in values if isinstance(v, str))
+    if scheme not in protocols:
+        raise InvalidURL(f"We do not send to {scheme}:// URLs. Allowed kinds: {_ALLOWED_KINDS}.")
+
+
 def _check_plugin(plugin: object) -> None:
     # Second line of defence: read what the parsed plugin will actually do, whatever the spelling.
     if getattr(plugin, "redirects", False):
@@ -249,7 +286,7 @@ def _check_host(host: str, resolve: Resolver) -> None:
         if not _is_public(literal):
             raise InvalidURL(
                 f"The address {shown} is private, local or otherwise not on the public internet; "
-                "we only send to public hosts."
+                f"we only send to public hosts. {_PRIVATE_HINT}"
             )
         return
     try:
@@ -265,7 +302,7 @@ def _check_host(host: str, resolve: Resolver) -> None:
         if address is None or not _is_public(address):
             raise InvalidURL(
                 f"The host {shown} points to a private, local or otherwise non-public address; "
-                "we only send to public internet hosts."
+                f"we only send to public internet hosts. {_PRIVATE_HINT}"
             )
 
 
@@ -282,6 +319,12 @@ def _literal_address(text: str) -> IPAddress | None:
         except OSError:
             return None
     return None
+
+
+def is_public_address(text: str) -> bool:
+    """Whether an address (as text) is one the guard lets us connect to."""
+    address = _literal_address(text.split("%", 1)[0])
+    return address is not None and _is_public(address)
 
 
 def _is_public(address: IPAddress) -> bool:
@@ -352,3 +395,76 @@ def _host_is_shown(scheme: str, url: str, host: str) -> bool:
 def _mask_param(pair: str) -> str:
     key, equals, _ = pair.partition("=")
     return f"{key}={MASK}" if equals and _SHOWN_KEY_RE.fullmatch(key) else MASK
+
+
+# Checked resolution at connect time. A send runs with a check in its context: every name the sending
+# thread resolves (the URL's host, or any other host a plugin or a redirect would reach) goes through the
+# guard's resolver and must answer only public addresses, and the socket then connects to exactly the
+# addresses that were checked. So a DNS answer that changes between the guard's check and the connection
+# (rebinding) cannot reach a private address. `socket.getaddrinfo` is the one place every HTTP and SMTP
+# client of the Apprise plugins resolves through; outside a checked send it behaves as before.
+
+
+@dataclasses.dataclass
+class OutboundCheck:
+    """The resolver a send's connections use, and why a connection was refused, if one was."""
+
+    resolve: Resolver
+    refusal: str | None = None
+    # A host name that did not resolve at send time: worth retrying, unlike a refusal.
+    unresolved: str | None = None
+
+
+_outbound: contextvars.ContextVar[OutboundCheck | None] = contextvars.ContextVar("urlguard_outbound", default=None)
+
+
+@contextlib.contextmanager
+def checked_connections(resolve: Resolver = system_resolve) -> Iterator[OutboundCheck]:
+    """Inside this block (in this thread or context), connections reach only checked public addresses."""
+    check = OutboundCheck(resolve)
+    token = _outbound.set(check)
+    try:
+        yield check
+    finally:
+        _outbound.reset(token)
+
+
+def _checked_getaddrinfo(
+    host: bytes | str | None,
+    port: bytes | str | int | None,
+    family: int = 0,
+    type: int = 0,
+    proto: int = 0,
+    flags: int = 0,
+) -> list[Any]:
+    check = _outbound.get()
+    if check is None or host is None:
+        return _system_getaddrinfo(host, port, family, type, proto, flags)
+    name = (host.decode(errors="replace") if isinstance(host, bytes) else host).strip("[]")
+    shown = name if len(name) <= 80 else name[:77] + "..."
+    literal = _literal_address(name)
+    if literal is not None:
+        addresses: list[IPAddress | None] = [literal]
+    else:
+        try:
+            addresses = [_literal_address(answer) for answer in check.resolve(name)]
+        except (OSError, UnicodeError, ValueError):
+            addresses = []
+        if not addresses:
+            check.unresolved = f"the destination's host name {shown} could not be resolved"
+            raise socket.gaierror(socket.EAI_NONAME, "host not found")
+    if any(address is None or not _is_public(address) for address in addresses):
+        check.refusal = f"the host {shown} pointed to a private or non-public address when the message was sent"
+        raise socket.gaierror(socket.EAI_FAIL, "refused by the outbound URL guard")
+    found: list[Any] = []
+    for address in addresses:
+        try:
+            found += _system_getaddrinfo(str(address), port, family, type, proto, flags | socket.AI_NUMERICHOST)
+        except socket.gaierror:
+            continue  # an address of the other family than the one asked for
+    if not found:
+        raise socket.gaierror(socket.EAI_NONAME, "no address of the requested family")
+    return found
+
+
+socket.getaddrinfo = _checked_getaddrinfo

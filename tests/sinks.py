@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import time
 from collections import defaultdict, deque
@@ -71,3 +73,48 @@ class HttpSink:
         """Stop listening."""
         self._server.shutdown()
         self._server.server_close()
+
+
+class ConnectionRecorder:
+    """Listens on 127.0.0.1 and records every connection made to it, whatever is sent (or not) over it.
+
+    It answers each connection with one fixed HTTP response (200 unless told), after `hold` seconds, then closes it.
+    """
+
+    def __init__(
+        self, response: bytes = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", *, hold: float = 0
+    ) -> None:
+        self.connections = 0
+        self._response = response
+        self._hold = hold
+        self._lock = threading.Lock()
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self._socket.settimeout(0.2)
+        self.port = self._socket.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._socket.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with self._lock:
+                self.connections += 1
+            with conn:
+                conn.settimeout(1.0)
+                with contextlib.suppress(OSError):
+                    conn.recv(65536)
+                    if self._hold:
+                        self._stop.wait(self._hold)
+                    conn.sendall(self._response)
+
+    def close(self) -> None:
+        """Stop listening."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._socket.close()

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from core import discord_delivery, notices
-from core.delivery import Sender, console_url
+from core import notices
+from core.destinations import PLATFORMS, Destination, Sender, dm_destination, member_destination
 from core.metrics import record_deliveries
 from core.models import (
     DeliveryStatus,
@@ -25,13 +25,11 @@ from core.models import (
     EventStatus,
     Integration,
     NotificationLog,
-    User,
     utcnow,
 )
 from core.reminders import reminder_instants
 from core.secrets import SecretBox
 from core.service.events import offsets_of
-from core.slack_delivery import slack_url
 from core.tags import DM_TAG, split_stored
 from core.timeparse import Frequency
 from workflows.messages import (
@@ -58,7 +56,7 @@ class Target:
     user_id: int | None
     integration_id: int | None
     label: str
-    url: str | None
+    destination: Destination | None
     error: str | None = None
 
 
@@ -79,21 +77,6 @@ def _due_in(due: datetime, *, start: datetime, tz: str, offsets: str, frequency:
         limit=1,
     )
     return bool(nxt) and nxt[0] == due
-
-
-# How each platform addresses a direct message from the bot to one of its users; the event's channel
-# destination is passed along for platforms that fall back to it when a member's DMs are closed.
-DM_DESTINATIONS: dict[str, Callable[[User, str | None], str]] = {
-    "console": lambda user, channel: console_url(user.platform_user_id),
-    "discord": lambda user, channel: discord_delivery.dm_url(user.platform_user_id, channel),
-    "slack": lambda user, channel: slack_url(user.tenant, user.platform_user_id),
-}
-
-
-def dm_url(user: User, channel: str | None = None) -> str | None:
-    """The bot's own direct-message destination for a chat user, where the platform has one here."""
-    make = DM_DESTINATIONS.get(user.platform)
-    return make(user, channel) if make else None
 
 
 async def _by_id(session: AsyncSession, model: type[Row], ids: Iterable[int]) -> dict[int, Row]:
@@ -216,9 +199,9 @@ class ReminderActivities:
         skip = not cancelling and fired >= event.start_at
         late = not cancelling and fired - inp.due > self._late_after
         if cancelling:
-            title, body = notices.cancellation(name=event.name, start=event.start_at, tz=event.timezone)
+            message = notices.cancellation(name=event.name, start=event.start_at, tz=event.timezone)
         else:
-            title, body = notices.reminder(
+            message = notices.reminder(
                 name=event.name,
                 start=event.start_at,
                 tz=event.timezone,
@@ -229,10 +212,16 @@ class ReminderActivities:
             )
         errors: dict[str, str | None] = {t.key: t.error for t in pending}
         notes: dict[str, str | None] = {}
-        sendable = [t for t in pending if t.error is None and t.url is not None and not skip]
-        outcomes = await asyncio.gather(*(self._sender.send(t.url or "", title=title, body=body) for t in sendable))
-        errors.update((t.key, o.error) for t, o in zip(sendable, outcomes, strict=True))
-        notes.update((t.key, o.note) for t, o in zip(sendable, outcomes, strict=True))
+        # Refusals (the URL guard, a channel outside the tenant) end at once: retrying cannot change them.
+        final = {t.key for t in pending if t.error is not None}
+        sendable = [t for t in pending if t.error is None and t.destination is not None and not skip]
+        outcomes = await asyncio.gather(
+            *(self._sender.send(t.destination, message, key=t.key) for t in sendable if t.destination is not None)
+        )
+        for t, o in zip(sendable, outcomes, strict=True):
+            errors[t.key], notes[t.key] = o.error, o.note
+            if o.final:
+                final.add(t.key)
 
         final_attempt = activity.info().attempt >= MAX_SEND_ATTEMPTS
         result = {"sent": 0, "failed": 0, "skipped": 0, "retrying": 0}
@@ -255,7 +244,7 @@ class ReminderActivities:
                 if error is None:
                     row.status, row.error = DeliveryStatus.SENT, notes.get(target.key)
                     result["sent"] += 1
-                elif target.error is not None or final_attempt:
+                elif target.key in final or final_attempt:
                     row.status, row.error = DeliveryStatus.FAILED, error[:500]
                     result["failed"] += 1
                 else:
@@ -271,7 +260,11 @@ class ReminderActivities:
             event_id=inp.event_id,
             due=inp.due,
             sent_at=fired,
-            rows=[(t.url, r.status, r.error) for t in pending if (r := log_rows.get(row_ids[t.key]))],
+            rows=[
+                (t.destination.url if t.destination else None, r.status, r.error)
+                for t in pending
+                if (r := log_rows.get(row_ids[t.key]))
+            ],
         )
         if result["retrying"]:
             raise ApplicationError(f"{result['retrying']} destination(s) failed; retrying only those")
@@ -283,6 +276,7 @@ class ReminderActivities:
         cancelling = inp.kind == "cancellation"
         targets: list[Target] = []
         channel = self._secrets.decrypt(event.channel_url_encrypted) if event.channel_url_encrypted else None
+        platform = event.organizer.platform
         if (
             inp.after_participant_id == 0
             and event.channel_url_encrypted
@@ -304,7 +298,11 @@ class ReminderActivities:
                     user_id=None,
                     integration_id=None,
                     label=f"channel {event.channel_label}",
-                    url=channel,
+                    # A chat platform's channel is the one its front end created the event in (it cannot be
+                    # typed there); any other channel destination is an Apprise URL that passed the guard.
+                    destination=Destination(
+                        channel or "", platform=platform, tenant=event.tenant, internal=platform in PLATFORMS
+                    ),
                 )
             )
         page = (
@@ -345,15 +343,21 @@ class ReminderActivities:
         for p in due_now:
             tags = set(split_stored(p.tags))
             if DM_TAG in tags:
-                url = dm_url(p.user, channel)
+                dm = dm_destination(
+                    platform=p.user.platform,
+                    tenant=p.user.tenant,
+                    user_id=p.user.platform_user_id,
+                    channel=channel,
+                    tz=p.user.timezone,
+                )
                 targets.append(
                     Target(
                         key=_key(inp.kind, event.id, inp.due, p.user_id, DM_TAG),
                         user_id=p.user_id,
                         integration_id=None,
                         label="direct message",
-                        url=url,
-                        error=None if url else f"direct messages on {p.user.platform} are not available",
+                        destination=dm,
+                        error=None if dm else f"direct messages on {p.user.platform} are not available",
                     )
                 )
             for integration in integrations.get(p.user_id, []):
@@ -364,7 +368,12 @@ class ReminderActivities:
                             user_id=p.user_id,
                             integration_id=integration.id,
                             label=f"{integration.label} {integration.masked_url}",
-                            url=self._secrets.decrypt(integration.url_encrypted),
+                            destination=member_destination(
+                                self._secrets.decrypt(integration.url_encrypted),
+                                platform=p.user.platform,
+                                tenant=p.user.tenant,
+                                tz=p.user.timezone,
+                            ),
                         )
                     )
         return targets, next_id

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.api import schemas
 from bot.probes import CommandCounter
 from core import service
-from core.errors import SoonishError, Unauthenticated
+from core.errors import RateLimited, SoonishError, Unauthenticated
 from core.service import Core
 from core.views import Actor
 
@@ -57,6 +57,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         (409, "Clashes with the current state."),
         (413, "The request body is too large."),
         (422, "The input is not valid; the message says what to fix."),
+        (429, "A quota was reached; the message and the Retry-After header say when to try again."),
         (500, "Something went wrong on our side."),
         (503, "The reminder scheduler is unreachable; nothing was changed."),
     )
@@ -171,6 +172,8 @@ async def _soonish_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, SoonishError):  # pragma: no cover - registered for SoonishError only
         raise exc
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
     return _error(exc.status, exc.message, headers)
 
 

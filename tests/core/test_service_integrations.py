@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.runtime import Runtime
 from core import service
-from core.delivery import Sender
+from core.destinations import Sender
 from core.errors import Conflict, InvalidInput, InvalidURL, NotFound
 from core.models import Integration
 from tests.conftest import MEMBER, ORGANIZER, STRANGER
@@ -19,7 +19,8 @@ from tests.core.helpers import SECRET_URL, SECRETS, refused, row_counts
 from tests.sinks import HttpSink
 
 PUBLIC = "93.184.216.34"
-NOT_PUBLIC = "is private, local or otherwise not on the public internet; we only send to public hosts."
+ALLOW_HINT = "(Whoever runs this bot can allow private addresses with SOONISH_ALLOW_PRIVATE_URLS=true.)"
+NOT_PUBLIC = f"is private, local or otherwise not on the public internet; we only send to public hosts. {ALLOW_HINT}"
 
 
 async def test_integration_is_stored_encrypted_and_shown_masked(runtime: Runtime) -> None:
@@ -63,7 +64,7 @@ async def test_guarded_urls_are_refused_and_store_nothing(runtime: Runtime) -> N
         (
             "json://localhost/hook",
             "The host localhost points to a private, local or otherwise non-public address; "
-            "we only send to public internet hosts.",
+            f"we only send to public internet hosts. {ALLOW_HINT}",
         ),
         (
             "jsons://example.com/hook?redirect=yes",
@@ -94,7 +95,7 @@ async def test_bad_tags_and_labels_are_refused_and_store_nothing(runtime: Runtim
         ),
         ({"tags": [f"t{i}" for i in range(11)]}, "At most 10 tags, please (11 given)."),
         ({"label": "x" * 101}, "A label is 1 to 100 printable characters."),
-        ({"label": "my\thook"}, "A label is 1 to 100 printable characters."),
+        ({"label": "my\thook"}, "The label cannot contain line breaks or control characters (found U+0009)."),
     ]
     for fields, message in cases:
         attempt = service.add_integration(core=runtime.core, actor=MEMBER, url=SECRET_URL, **fields)
@@ -158,7 +159,7 @@ async def test_integration_test_reports_and_records_the_outcome(runtime: Runtime
     view = await service.add_integration(core=local, actor=MEMBER, url=sink.url("/t"), label="sink")
     sink.fail_next("/t", 500)
     failed = await service.test_integration(core=local, actor=MEMBER, ref="sink")
-    assert (failed.delivered, failed.error) == (False, "the notification service did not accept the message")
+    assert (failed.delivered, failed.error) == (False, "the destination answered HTTP 500")
     assert failed.integration.last_error == failed.error
     assert failed.integration.last_success_at is None
     delivered = await service.test_integration(core=local, actor=MEMBER, ref=view.id)

@@ -14,6 +14,7 @@ from temporalio.testing import ActivityEnvironment
 
 from bot.embedded import DevServer
 from bot.runtime import Runtime, open_runtime
+from core.destinations import Sender
 from core.models import Integration, NotificationLog
 from core.service import EventDraft, add_integration, create_event, subscribe
 from core.views import EventView
@@ -104,3 +105,18 @@ async def test_final_failure_is_recorded_and_shown_to_the_owner(rt: Runtime, sin
     async with rt.core.sessions() as session:
         integration = (await session.execute(select(Integration))).scalar_one()
     assert integration.last_error == rows[0].error
+
+
+async def test_a_refused_destination_fails_on_the_first_attempt_without_retrying(rt: Runtime, sink: HttpSink) -> None:
+    """Saved while private addresses were allowed, refused once they are not: failed at once, with the reason."""
+    event = await _event_with(rt, sink, "/a")
+    strict = ReminderActivities(sessions=rt.core.sessions, secrets=rt.core.secrets, sender=Sender(allow_private=False))
+    due = event.start_at - timedelta(hours=2)
+    result = await ActivityEnvironment().run(
+        strict.send_notifications, SendInput(event_id=event.id, due=due, fired_at=due)
+    )
+    assert (result.sent, result.failed) == (0, 1)
+    (row,) = await _rows(rt)
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert str(row.error).startswith("refused by the URL guard: The address 127.0.0.1 is private")
+    assert sink.attempts["/a"] == 0

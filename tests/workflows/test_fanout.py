@@ -12,7 +12,6 @@ import pytest
 
 from bot.embedded import DevServer
 from bot.runtime import Runtime, open_runtime
-from core.delivery import add_console_listener, remove_console_listener
 from core.models import EventParticipant, User
 from core.service import EventDraft, create_event, subscribe
 from tests.conftest import MEMBER, ORGANIZER, make_settings
@@ -47,7 +46,7 @@ async def test_large_subscriber_list_is_sent_in_batches_once_each(live: Runtime)
     def listener(who: str, title: str, body: str) -> None:
         received.append(who)
 
-    add_console_listener(listener)
+    core.sender.console.listen(listener)
     try:
         await subscribe(core=core, actor=MEMBER, ref=event.code, custom_time_delta_seconds="5s")  # signals
         deadline = time.monotonic() + 60
@@ -55,5 +54,5 @@ async def test_large_subscriber_list_is_sent_in_batches_once_each(live: Runtime)
             await asyncio.sleep(0.1)
         await asyncio.sleep(1)
     finally:
-        remove_console_listener(listener)
+        core.sender.console.unlisten(listener)
     assert len(received) == len(set(received)) == count + 1

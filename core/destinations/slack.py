@@ -1,0 +1,143 @@
+"""Slack destinations: `soonishslack://TEAM/CHANNEL` posted with that workspace's bot token via chat.postMessage.
+
+A channel gets at most one message per `interval` seconds (Slack allows about one per second per channel);
+other channels are not held up by it. A 429 waits its Retry-After. A destination whose workspace is not the
+event's, or not the token's, is refused: one workspace's events never post into another's channels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from core.destinations.base import Destination, Outcome, refused
+from core.notices import Instant, Message, local
+
+log = logging.getLogger(__name__)
+
+SLACK_SCHEME = "soonishslack"
+DEFAULT_API_URL = "https://slack.com/api/"
+MAX_RETRY_AFTER = 60.0
+MAX_ATTEMPTS = 4
+TIMEOUT = 10.0
+
+
+def slack_url(team: str, channel: str) -> str:
+    """The destination of a Slack channel, or of a user's direct message when `channel` is a user id."""
+    return f"{SLACK_SCHEME}://{team}/{channel}"
+
+
+def escape(text: str) -> str:
+    """Slack's escaping of user text, so nothing in it becomes a mention, link or markup token."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def date(when: datetime, fallback: str) -> str:
+    """An instant in Slack's `<!date>` markup, shown in each reader's zone; `fallback` where it cannot be."""
+    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time}}|{escape(fallback)}>"
+
+
+def slack_time(instant: Instant) -> str:
+    """A message's instant in Slack's date markup, with a plain fallback in the event's zone."""
+    return date(instant.at, local(instant))
+
+
+def _retry_after(value: str | None) -> float:
+    try:
+        return min(max(float(value or 1), 0.0), MAX_RETRY_AFTER)
+    except ValueError:
+        return 1.0
+
+
+class SlackAdapter:
+    """Posts the bot's own Slack destinations with one workspace's bot token."""
+
+    scheme = SLACK_SCHEME
+    platform = "slack"
+
+    def __init__(self, *, token: str, api_url: str = DEFAULT_API_URL, interval: float = 1.0) -> None:
+        self._token = token
+        self._api = api_url.rstrip("/") + "/"
+        self.interval = interval
+        self._last: dict[str, float] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._team: str | None = None
+        self._http: httpx.AsyncClient | None = None
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                timeout=TIMEOUT, follow_redirects=False, headers={"Authorization": f"Bearer {self._token}"}
+            )
+        return self._http
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    async def _token_team(self) -> str | None:
+        """The workspace the token belongs to (auth.test), asked once."""
+        if self._team is None:
+            response = await self._client().post(self._api + "auth.test")
+            data: dict[str, Any] = response.json() if response.status_code < 400 else {}
+            if data.get("ok"):
+                self._team = str(data.get("team_id") or "")
+        return self._team
+
+    async def send(self, destination: Destination, message: Message, *, key: str | None) -> Outcome:
+        """Post into the event's own workspace; never raises for a delivery problem."""
+        # Slack ids are upper case and urlsplit lower-cases the host, so read the text itself.
+        team, _, channel = destination.url.split("://", 1)[1].partition("/")
+        channel = channel.strip("/")
+        if not team or not channel or "/" in channel:
+            return refused("that is not a Slack destination of this bot")
+        if team != destination.tenant:
+            return refused("that Slack channel is not in this event's workspace")
+        try:
+            if await self._token_team() != team:
+                return refused("the bot's Slack token does not belong to this event's workspace")
+        except (httpx.HTTPError, ValueError) as exc:
+            return Outcome(False, f"Slack could not be reached ({type(exc).__name__})")
+        title, body = message.render(when=slack_time, text=escape)
+        text = f"*{title}*\n{body}" if title else body
+        error = await self._post(channel, text)
+        if error:
+            log.warning("a Slack reminder was not delivered: %s", error)
+        return Outcome(error is None, error)
+
+    async def _post(self, channel: str, text: str) -> str | None:
+        """Send `text` to `channel`; None when Slack accepted it, else a reason without the token."""
+        # Holding the channel's lock while waiting keeps that channel to one message per interval.
+        async with self._locks.setdefault(channel, asyncio.Lock()):
+            for _ in range(MAX_ATTEMPTS):
+                wait = self._last.get(channel, 0.0) + self.interval - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                try:
+                    response = await self._client().post(
+                        self._api + "chat.postMessage", json={"channel": channel, "text": text}
+                    )
+                except httpx.HTTPError as exc:
+                    return f"Slack could not be reached ({type(exc).__name__})"
+                finally:
+                    self._last[channel] = time.monotonic()
+                if response.status_code == 429:
+                    await asyncio.sleep(_retry_after(response.headers.get("Retry-After")))
+                    continue
+                if response.status_code >= 400:
+                    return f"Slack answered HTTP {response.status_code}"
+                try:
+                    data = response.json()
+                except ValueError:
+                    return "Slack gave an unreadable answer"
+                if data.get("ok"):
+                    return None
+                return f"Slack refused the message: {str(data.get('error', 'unknown error'))[:100]}"
+        return "Slack kept rate-limiting the message"
