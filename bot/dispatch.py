@@ -10,6 +10,8 @@ from bot import render
 from bot.grammar import Command, help_text, parse
 from core import service
 from core.errors import SoonishError
+from core.logformat import log_fields
+from core.metrics import record_command
 from core.service import Core, EventDraft, EventPatch
 from core.views import Actor, EventView
 
@@ -75,13 +77,20 @@ async def execute(
 
     `time_format(zone)` writes instants for the platform (Slack has its own date markup).
     """
+    outcome = "error"
     try:
-        return await _run(cmd, core=core, actor=actor, channel_url=channel_url, time_format=time_format)
+        with log_fields(frontend=actor.platform):
+            reply = await _run(cmd, core=core, actor=actor, channel_url=channel_url, time_format=time_format)
+        outcome = "ok"
+        return reply
     except SoonishError as exc:
+        outcome = "refused"
         return Reply(exc.message, private=True)
     except Exception:
-        log.exception("command /%s failed", cmd.spec.words)
+        log.exception("command /%s failed", cmd.spec.words, extra={"frontend": actor.platform})
         return Reply(APOLOGY, private=True)
+    finally:
+        record_command(frontend=actor.platform, command=cmd.spec.words, outcome=outcome)
 
 
 async def execute_line(line: str, *, core: Core, actor: Actor, channel_url: str | None = None) -> Reply:

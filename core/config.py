@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, SecretStr, ValidationError, model_validator
+from pydantic import AfterValidator, AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.quotas import Quotas, parse_quota
@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     temporal_address: str | None = Field(default=None, validation_alias="TEMPORAL_ADDRESS")
     temporal_namespace: str = Field(default="default", validation_alias="TEMPORAL_NAMESPACE")
     temporal_task_queue: str = Field(default="soonish-reminders", validation_alias="TEMPORAL_TASK_QUEUE")
+    # Clusters and Temporal Cloud: TLS (with a private CA), client certificates (mTLS), an API key.
+    temporal_tls: bool | None = Field(default=None, validation_alias="TEMPORAL_TLS")
+    temporal_tls_server_ca: Path | None = Field(default=None, validation_alias="TEMPORAL_TLS_SERVER_CA")
+    temporal_tls_server_name: str | None = Field(default=None, validation_alias="TEMPORAL_TLS_SERVER_NAME")
+    temporal_tls_client_cert: Path | None = Field(default=None, validation_alias="TEMPORAL_TLS_CLIENT_CERT")
+    temporal_tls_client_key: Path | None = Field(default=None, validation_alias="TEMPORAL_TLS_CLIENT_KEY")
+    temporal_api_key: SecretStr | None = Field(default=None, validation_alias="TEMPORAL_API_KEY")
     temporal_port: int = Field(default=7233, ge=0, le=65535, validation_alias="TEMPORAL_PORT")
     temporal_ui_port: int = Field(default=8233, validation_alias="TEMPORAL_UI_PORT")
     secret_key: SecretStr | None = Field(default=None, validation_alias="SOONISH_SECRET_KEY")
@@ -54,6 +61,12 @@ class Settings(BaseSettings):
     discord_sync_commands: bool = Field(default=True, validation_alias="DISCORD_SYNC_COMMANDS")
     discord_scheduled_events: bool = Field(default=True, validation_alias="DISCORD_SCHEDULED_EVENTS")
     log_level: str = Field(default="INFO", validation_alias="SOONISH_LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field(
+        default="text", validation_alias=AliasChoices("SOONISH_LOG_FORMAT", "LOG_FORMAT")
+    )
+    metrics_host: str = Field(default="127.0.0.1", validation_alias="SOONISH_METRICS_HOST")
+    metrics_port: int | None = Field(default=None, ge=1, le=65535, validation_alias="SOONISH_METRICS_PORT")
+    migrate_on_start: bool = Field(default=True, validation_alias="SOONISH_MIGRATE_ON_START")
     # Slack: the bot runs when SLACK_BOT_TOKEN is set; Socket Mode with SLACK_APP_TOKEN, else HTTP (signing secret).
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
@@ -107,6 +120,30 @@ class Settings(BaseSettings):
                     '`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`'
                 ) from None
         return self
+
+    @model_validator(mode="after")
+    def _check_temporal_tls_files(self) -> Settings:
+        files = (
+            ("TEMPORAL_TLS_SERVER_CA", self.temporal_tls_server_ca),
+            ("TEMPORAL_TLS_CLIENT_CERT", self.temporal_tls_client_cert),
+            ("TEMPORAL_TLS_CLIENT_KEY", self.temporal_tls_client_key),
+        )
+        for name, path in files:
+            if path is not None and not path.is_file():
+                raise ValueError(f"{name} names {path}, which is not a readable file (a PEM file is expected)")
+        if (self.temporal_tls_client_cert is None) != (self.temporal_tls_client_key is None):
+            raise ValueError("TEMPORAL_TLS_CLIENT_CERT and TEMPORAL_TLS_CLIENT_KEY go together: set both or neither")
+        if self.temporal_tls is False and (self.temporal_tls_server_ca or self.temporal_tls_client_cert):
+            raise ValueError("TEMPORAL_TLS=false contradicts the TEMPORAL_TLS_* certificate files that are set")
+        return self
+
+    @property
+    def temporal_uses_tls(self) -> bool:
+        """TLS to Temporal: when asked for, when any certificate is given, or with an API key (Temporal Cloud)."""
+        if self.temporal_tls is not None:
+            return self.temporal_tls
+        api_key = self.temporal_api_key.get_secret_value() if self.temporal_api_key else ""
+        return bool(self.temporal_tls_server_ca or self.temporal_tls_client_cert or api_key)
 
     @property
     def slack_enabled(self) -> bool:

@@ -13,7 +13,6 @@ import logging
 import re
 import threading
 import traceback
-from collections.abc import Iterable
 from typing import Any
 
 MASK = "***"
@@ -178,16 +177,3 @@ def install_record_scrubbing() -> None:
 
     logging.setLogRecordFactory(factory)
     _installed = True
-
-
-def configure_logging(level: str, *, secrets: Iterable[str | None] = ()) -> None:
-    """The logging of a Soonish process: one stderr handler at `level`, every record scrubbed of secrets."""
-    for secret in secrets:
-        add_secret(secret)
-    install_record_scrubbing()
-    logging.basicConfig(level=level.upper(), format=FORMAT, force=True)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactingFilter())
-    debug = logging.getLogger().getEffectiveLevel() <= logging.DEBUG
-    for name in ALWAYS_QUIET + (() if debug else QUIET_LOGGERS):
-        logging.getLogger(name).setLevel(logging.WARNING)

@@ -17,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 
 from core import notices
 from core.destinations import PLATFORMS, Destination, Sender, dm_destination, member_destination
+from core.metrics import record_deliveries
 from core.models import (
     DeliveryStatus,
     Event,
@@ -254,6 +255,17 @@ class ReminderActivities:
                         integration.last_success_at = now
                     else:
                         integration.last_error, integration.last_error_at = error[:500], now
+        record_deliveries(
+            kind=inp.kind,
+            event_id=inp.event_id,
+            due=inp.due,
+            sent_at=fired,
+            rows=[
+                (t.destination.url if t.destination else None, r.status, r.error)
+                for t in pending
+                if (r := log_rows.get(row_ids[t.key]))
+            ],
+        )
         if result["retrying"]:
             raise ApplicationError(f"{result['retrying']} destination(s) failed; retrying only those")
         return SendResult(

@@ -14,15 +14,25 @@ from core.service.events import (
 )
 from core.service.home import MemberHome, member_home
 from core.service.integrations import add_integration, list_integrations, remove_integration, test_integration
-from core.service.keys import authenticate_api_key, create_api_key
+from core.service.keys import (
+    ApiKeyView,
+    IssuedApiKey,
+    authenticate_api_key,
+    create_api_key,
+    issue_api_key,
+    list_api_keys,
+    revoke_api_key,
+)
 from core.service.subscriptions import subscribe, unsubscribe
 from core.service.users import set_timezone, show_user
 
 __all__ = [
     "Announcement",
+    "ApiKeyView",
     "Core",
     "EventDraft",
     "EventPatch",
+    "IssuedApiKey",
     "MemberHome",
     "add_integration",
     "authenticate_api_key",
@@ -32,11 +42,14 @@ __all__ = [
     "event_deliveries",
     "event_of_mirror",
     "find_announcement",
+    "issue_api_key",
+    "list_api_keys",
     "list_events",
     "list_integrations",
     "member_home",
     "record_announcement",
     "remove_integration",
+    "revoke_api_key",
     "set_timezone",
     "show_event",
     "show_user",

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 from collections.abc import Iterator
 
+import apprise
 import httpx
 import pytest
-from core.delivery import Sender
 
+from core.destinations import Sender, member_destination
 from core.logs import RedactingFilter, add_secret, install_record_scrubbing, redact
+from core.notices import Message
+from core.urlguard import apprise_asset
 from tests.sinks import HttpSink
 
 PASSWORD = "pw7Secret42"
@@ -84,20 +88,29 @@ def assert_clean(text: str) -> None:
 
 
 async def test_sends_at_debug_leave_no_secret_in_the_log(captured: Capture, sink: HttpSink) -> None:
-    """Delivered and failed sends (json with secrets everywhere, an ntfy topic) log no secret at DEBUG."""
+    """Delivered and failed sends (json with secrets everywhere, an ntfy topic) log no secret at DEBUG.
+
+    The same json URL is also sent once through Apprise's own plugin, whose HTTP client logs request lines.
+    """
     sender = Sender(allow_private=True)
     url = secret_url(sink)
-    assert (await sender.send(url, title="Reminder", body="Soon")).delivered
-    sink.fail_next(f"/hook/{PATH_TOKEN}?q={QUERY_VALUE}", 500)
-    assert not (await sender.send(url, title="Reminder", body="Soon")).delivered
+    message = Message("Reminder", ("Soon",))
+    assert (await sender.send(member_destination(url, platform="api", tenant="api"), message)).delivered
+    sink.fail_next(f"/hook/{PATH_TOKEN}?q={QUERY_VALUE}", 500, 500)
+    assert not (await sender.send(member_destination(url, platform="api", tenant="api"), message)).delivered
+    through_apprise = apprise.Apprise(asset=apprise_asset())
+    through_apprise.add(url)
+    assert not await asyncio.to_thread(through_apprise.notify, title="Reminder", body="Soon")
     sink.fail_next("/", 500)
-    assert not (await sender.send(f"ntfy://127.0.0.1:{sink.port}/{TOPIC}", title="Reminder", body="Soon")).delivered
+    ntfy = member_destination(f"ntfy://127.0.0.1:{sink.port}/{TOPIC}", platform="api", tenant="api")
+    assert not (await sender.send(ntfy, message)).delivered
+    await sender.aclose()
     [received] = sink.to(f"/hook/{PATH_TOKEN}?q={QUERY_VALUE}")
     assert received.headers["X-Token"] == HEADER_VALUE  # the secrets really were on the wire
     assert_clean(captured.text)
     names = {record.name for record in captured.records}
     assert "urllib3.connectionpool" in names  # the request lines were logged, masked
-    assert '"POST /***/***?q=*** HTTP/1.1" 200' in captured.text
+    assert '"POST /***/***?q=*** HTTP/1.1" 500' in captured.text
     assert "Apprise ntfy plugin reported a warning (HTTP status 500)" in captured.text
 
 

@@ -7,12 +7,12 @@ import dataclasses
 from datetime import timedelta
 
 import pytest
-from core.delivery import Sender
 from sqlalchemy import func, select
 
 from bot.runtime import Runtime
 from core import service
 from core.db import create_engine, session_factory
+from core.destinations import Sender
 from core.errors import RateLimited
 from core.models import Event, QuotaUse
 from core.quotas import OFF, UNLIMITED, Quota
