@@ -2,20 +2,22 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Quiet installs (errors still show) of exactly the versions in constraints.txt.
+PIP := $(BIN)/python -m pip install -qq --disable-pip-version-check
 
-.PHONY: run test lint clean
+.PHONY: run test lint lock clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Soonish needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(PIP) --upgrade pip
 
-$(VENV)/.run: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e .
+$(VENV)/.run: $(BIN)/python pyproject.toml constraints.txt
+	$(PIP) -c constraints.txt -e .
 	touch $@
 
-$(VENV)/.dev: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(VENV)/.dev: $(BIN)/python pyproject.toml constraints.txt
+	$(PIP) -c constraints.txt -e '.[dev]'
 	touch $@ $(VENV)/.run
 
 run: $(VENV)/.run
@@ -28,6 +30,15 @@ lint: $(VENV)/.dev
 
 test: lint
 	$(BIN)/pytest
+
+# Re-resolve the newest versions pyproject.toml allows, and write them to constraints.txt.
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install -qq --disable-pip-version-check -e '.[dev]'
+	{ head -n 2 constraints.txt; .venv-lock/bin/python -m pip freeze --exclude-editable | grep -v '^soonish'; } > constraints.new
+	mv constraints.new constraints.txt
+	rm -rf .venv-lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

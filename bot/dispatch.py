@@ -10,8 +10,10 @@ from bot import render
 from bot.grammar import Command, help_text, parse
 from core import service
 from core.errors import SoonishError
+from core.logformat import log_fields
+from core.metrics import record_command
 from core.service import Core, EventDraft, EventPatch
-from core.views import Actor
+from core.views import Actor, EventView
 
 log = logging.getLogger(__name__)
 
@@ -20,10 +22,18 @@ APOLOGY = "Sorry, something went wrong on our side. Nothing was changed; please 
 
 @dataclass(frozen=True)
 class Reply:
-    """What a front end shows: the text, and whether only the asking user may see it."""
+    """What a front end shows: the text, and whether only the asking user may see it.
+
+    `event` is the event the reply is about, for front ends that show events their own way (an embed, blocks),
+    with `note` (such as "Event updated.") above it instead of `text`.
+    """
 
     text: str
     private: bool = False
+    event: EventView | None = None
+    note: str = ""
+    # The event the command changed (by id, or as the user named it), whose announcement may need an edit.
+    changed: str = ""
 
 
 def event_draft(cmd: Command, channel_url: str | None) -> EventDraft:
@@ -67,13 +77,20 @@ async def execute(
 
     `time_format(zone)` writes instants for the platform (Slack has its own date markup).
     """
+    outcome = "error"
     try:
-        return await _run(cmd, core=core, actor=actor, channel_url=channel_url, time_format=time_format)
+        with log_fields(frontend=actor.platform):
+            reply = await _run(cmd, core=core, actor=actor, channel_url=channel_url, time_format=time_format)
+        outcome = "ok"
+        return reply
     except SoonishError as exc:
+        outcome = "refused"
         return Reply(exc.message, private=True)
     except Exception:
-        log.exception("command /%s failed", cmd.spec.words)
+        log.exception("command /%s failed", cmd.spec.words, extra={"frontend": actor.platform})
         return Reply(APOLOGY, private=True)
+    finally:
+        record_command(frontend=actor.platform, command=cmd.spec.words, outcome=outcome)
 
 
 async def execute_line(line: str, *, core: Core, actor: Actor, channel_url: str | None = None) -> Reply:
@@ -101,20 +118,25 @@ async def _run(
     match words:
         case "event create":
             view = await service.create_event(core=core, actor=actor, draft=event_draft(cmd, channel_url))
-            return Reply("Event created.\n" + render.event(view, when) + f"\nSubscribe with /subscribe {view.code}")
+            note = "Event created."
+            text = f"{note}\n{render.event(view, when)}\nSubscribe with /subscribe {view.code}"
+            return Reply(text, event=view, note=note, changed=str(view.id))
         case "event update":
             view = await service.update_event(core=core, actor=actor, ref=arg, patch=_patch(cmd))
-            return Reply("Event updated.\n" + render.event(view, when))
+            text = "Event updated.\n" + render.event(view, when)
+            return Reply(text, event=view, note="Event updated.", changed=str(view.id))
         case "event cancel":
             view = await service.cancel_event(core=core, actor=actor, ref=arg)
-            return Reply(f"{view.name} is cancelled; its {view.subscriber_count} subscriber(s) are being told.")
+            text = f"{view.name} is cancelled; its {view.subscriber_count} subscriber(s) are being told."
+            return Reply(text, changed=str(view.id))
         case "event list":
             if arg and arg.lower() != "all":
                 return Reply("Use /event list or /event list all.", private=True)
             views = await service.list_events(core=core, actor=actor, include_past=arg.lower() == "all")
             return Reply(render.events(views, when), private=True)
         case "event info":
-            return Reply(render.event(await service.show_event(core=core, actor=actor, ref=arg), when), private=True)
+            view = await service.show_event(core=core, actor=actor, ref=arg)
+            return Reply(render.event(view, when), private=True, event=view)
         case "event log":
             rows = await service.event_deliveries(core=core, actor=actor, ref=arg)
             return Reply(render.deliveries(rows, when), private=True)
@@ -127,10 +149,10 @@ async def _run(
                 custom_time_delta_seconds=cmd.option("remind"),
                 custom_frequency=cmd.option("every"),
             )
-            return Reply(render.subscription(sub, when), private=True)
+            return Reply(render.subscription(sub, when), private=True, changed=str(sub.event_id))
         case "unsubscribe":
             name = await service.unsubscribe(core=core, actor=actor, ref=arg)
-            return Reply(f"Unsubscribed from {name}.", private=True)
+            return Reply(f"Unsubscribed from {name}.", private=True, changed=arg)
         case "integration add":
             added = await service.add_integration(
                 core=core, actor=actor, url=arg, tags=cmd.option("tags"), label=cmd.option("label")

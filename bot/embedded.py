@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import sysconfig
 import time
 from dataclasses import dataclass
@@ -13,6 +17,7 @@ from pathlib import Path
 
 # The dev server's SQLite defaults are its bottleneck; WAL roughly doubles workflow throughput.
 SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=normal")
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 class TemporalBinaryMissing(RuntimeError):
@@ -37,6 +42,24 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def port_free(host: str, port: int) -> bool:
+    """Whether a server could listen on `host:port` now (bound the way uvicorn binds, with SO_REUSEADDR)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _die_with_parent() -> None:
+    """Run in the child before exec: the kernel sends it SIGTERM if Soonish dies, even by SIGKILL (Linux)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def port_open(host: str, port: int) -> bool:
@@ -94,7 +117,12 @@ class DevServer:
         output = log_file.open("ab") if log_file else subprocess.DEVNULL
         # Its own session: a Ctrl-C in the terminal reaches only Soonish, which stops the server after the worker.
         process = subprocess.Popen(  # noqa: S603
-            command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            command,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
         server = cls(process=process, address=f"{host}:{port}", ui_url=ui_url)
         deadline = time.monotonic() + timeout

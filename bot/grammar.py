@@ -20,6 +20,8 @@ class Spec:
     options: tuple[str, ...] = ()
     required: tuple[str, ...] = ()
     example: str = ""
+    # Whether the channel sees a successful result; every error, and every other command, is private.
+    public: bool = False
 
     @property
     def usage(self) -> str:
@@ -41,6 +43,7 @@ SPECS: tuple[Spec, ...] = (
         EVENT_FIELDS,
         ("name", "start"),
         '/event create name:"Game night" start:"friday 20:00" remind:"1d, 1h"',
+        public=True,
     ),
     Spec(
         "event update",
@@ -49,8 +52,9 @@ SPECS: tuple[Spec, ...] = (
         EVENT_FIELDS,
         (),
         '/event update K3XQ7D start:"saturday 20:00"',
+        public=True,
     ),
-    Spec("event cancel", "Cancel an event and tell its subscribers (organizer only).", "EVENT"),
+    Spec("event cancel", "Cancel an event and tell its subscribers (organizer only).", "EVENT", public=True),
     Spec("event list", "Upcoming events here; `/event list all` includes past ones.", "[all]"),
     Spec("event info", "Details of one event.", "EVENT"),
     Spec("event log", "Deliveries of an event's reminders (yours, or all of them for the organizer).", "EVENT"),
@@ -170,7 +174,8 @@ def help_text(topic: str = "") -> str:
         return "\n".join(lines)
     lines = ["Commands:"] + [f"  {s.usage}\n      {s.summary}" for s in SPECS]
     lines.append(
-        "Times: ISO (2026-12-05 20:00) or words (tomorrow 8pm, in 2 hours), read in your /timezone. "
-        'Reminders: remind:"1d, 1h" (before the start), every:hourly|daily|weekly (countdown).'
+        "Times: ISO (2026-12-05 20:00) or words (tomorrow 8pm, thursday at 8, the 5th 20:00, in 2 hours), "
+        "read in your /timezone. "
+        'Reminders: remind:"1d, 1h 30m" (before the start), every:hourly|daily|weekly (countdown).'
     )
     return "\n".join(lines)

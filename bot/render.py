@@ -17,9 +17,20 @@ def local_time(tz: str) -> TimeFormat:
     return lambda when: f"{when.astimezone(zi):%a %d %b %Y, %H:%M} {tz}"
 
 
+def start_reading(view: EventView, when: TimeFormat) -> str:
+    """How a typed start time was read, in the reader's own zone; empty when the start was not typed as text."""
+    reading = view.start_reading
+    if reading is None:
+        return ""
+    line = f"Read '{reading.typed}' as {when(view.start_at)}"
+    return line + (": " + "; ".join(reading.notes) + "." if reading.notes else ".")
+
+
 def event(view: EventView, when: TimeFormat) -> str:
-    """An event's full details."""
+    """An event's full details; after a create or update, how its typed start time was read."""
     lines = [f"{view.name} [{view.code}] (id {view.id}, {view.status})", f"  Starts: {when(view.start_at)}"]
+    if read := start_reading(view, when):
+        lines.append(f"  {read}")
     if view.end_at != view.start_at:
         lines.append(f"  Ends:   {when(view.end_at)}")
     lines.append(f"  Organizer: {view.organizer} · {view.subscriber_count} subscribed")

@@ -7,10 +7,21 @@ import secrets
 import time
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import AfterValidator, AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.quotas import Quotas, parse_quota
+
+
+def _quota_text(value: str) -> str:
+    return str(parse_quota(value))
+
+
+# Kept as text in the settings (pydantic-settings would read a structured type as JSON) and read by `quotas`.
+QuotaSetting = Annotated[str, AfterValidator(_quota_text)]
+DEFAULT_QUOTAS = Quotas()
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "placeholder"})
 
@@ -26,6 +37,13 @@ class Settings(BaseSettings):
     temporal_address: str | None = Field(default=None, validation_alias="TEMPORAL_ADDRESS")
     temporal_namespace: str = Field(default="default", validation_alias="TEMPORAL_NAMESPACE")
     temporal_task_queue: str = Field(default="soonish-reminders", validation_alias="TEMPORAL_TASK_QUEUE")
+    # Clusters and Temporal Cloud: TLS (with a private CA), client certificates (mTLS), an API key.
+    temporal_tls: bool | None = Field(default=None, validation_alias="TEMPORAL_TLS")
+    temporal_tls_server_ca: Path | None = Field(default=None, validation_alias="TEMPORAL_TLS_SERVER_CA")
+    temporal_tls_server_name: str | None = Field(default=None, validation_alias="TEMPORAL_TLS_SERVER_NAME")
+    temporal_tls_client_cert: Path | None = Field(default=None, validation_alias="TEMPORAL_TLS_CLIENT_CERT")
+    temporal_tls_client_key: Path | None = Field(default=None, validation_alias="TEMPORAL_TLS_CLIENT_KEY")
+    temporal_api_key: SecretStr | None = Field(default=None, validation_alias="TEMPORAL_API_KEY")
     temporal_port: int = Field(default=7233, ge=0, le=65535, validation_alias="TEMPORAL_PORT")
     temporal_ui_port: int = Field(default=8233, validation_alias="TEMPORAL_UI_PORT")
     secret_key: SecretStr | None = Field(default=None, validation_alias="SOONISH_SECRET_KEY")
@@ -41,7 +59,14 @@ class Settings(BaseSettings):
     )
     discord_gateway_url: str | None = Field(default=None, pattern=r"^wss?://", validation_alias="DISCORD_GATEWAY_URL")
     discord_sync_commands: bool = Field(default=True, validation_alias="DISCORD_SYNC_COMMANDS")
+    discord_scheduled_events: bool = Field(default=True, validation_alias="DISCORD_SCHEDULED_EVENTS")
     log_level: str = Field(default="INFO", validation_alias="SOONISH_LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field(
+        default="text", validation_alias=AliasChoices("SOONISH_LOG_FORMAT", "LOG_FORMAT")
+    )
+    metrics_host: str = Field(default="127.0.0.1", validation_alias="SOONISH_METRICS_HOST")
+    metrics_port: int | None = Field(default=None, ge=1, le=65535, validation_alias="SOONISH_METRICS_PORT")
+    migrate_on_start: bool = Field(default=True, validation_alias="SOONISH_MIGRATE_ON_START")
     # Slack: the bot runs when SLACK_BOT_TOKEN is set; Socket Mode with SLACK_APP_TOKEN, else HTTP (signing secret).
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
@@ -52,6 +77,30 @@ class Settings(BaseSettings):
     slack_path: str = Field(default="/slack/events", pattern=r"^/", validation_alias="SLACK_PATH")
     slack_channel_interval_seconds: float = Field(
         default=1.0, ge=0, le=60, validation_alias="SLACK_CHANNEL_INTERVAL_SECONDS"
+    )
+
+    # Quotas (COUNT/WINDOW such as 20/1h, or off), counted in the database so every process shares them.
+    quota_event_creates_per_user: QuotaSetting = Field(
+        default=str(DEFAULT_QUOTAS.event_creates_per_user), validation_alias="SOONISH_QUOTA_EVENTS_PER_USER"
+    )
+    quota_event_creates_per_tenant: QuotaSetting = Field(
+        default=str(DEFAULT_QUOTAS.event_creates_per_tenant), validation_alias="SOONISH_QUOTA_EVENTS_PER_TENANT"
+    )
+    quota_subscribes_per_user: QuotaSetting = Field(
+        default=str(DEFAULT_QUOTAS.subscribes_per_user), validation_alias="SOONISH_QUOTA_SUBSCRIBES_PER_USER"
+    )
+    quota_subscribes_per_tenant: QuotaSetting = Field(
+        default=str(DEFAULT_QUOTAS.subscribes_per_tenant), validation_alias="SOONISH_QUOTA_SUBSCRIBES_PER_TENANT"
+    )
+    quota_test_sends_per_user: QuotaSetting = Field(
+        default=str(DEFAULT_QUOTAS.test_sends_per_user), validation_alias="SOONISH_QUOTA_TEST_SENDS_PER_USER"
+    )
+    quota_test_sends_per_tenant: QuotaSetting = Field(
+        default=str(DEFAULT_QUOTAS.test_sends_per_tenant), validation_alias="SOONISH_QUOTA_TEST_SENDS_PER_TENANT"
+    )
+    quota_test_sends_per_destination: QuotaSetting = Field(
+        default=str(DEFAULT_QUOTAS.test_sends_per_destination),
+        validation_alias="SOONISH_QUOTA_TEST_SENDS_PER_DESTINATION",
     )
 
     @model_validator(mode="after")
@@ -72,11 +121,48 @@ class Settings(BaseSettings):
                 ) from None
         return self
 
+    @model_validator(mode="after")
+    def _check_temporal_tls_files(self) -> Settings:
+        files = (
+            ("TEMPORAL_TLS_SERVER_CA", self.temporal_tls_server_ca),
+            ("TEMPORAL_TLS_CLIENT_CERT", self.temporal_tls_client_cert),
+            ("TEMPORAL_TLS_CLIENT_KEY", self.temporal_tls_client_key),
+        )
+        for name, path in files:
+            if path is not None and not path.is_file():
+                raise ValueError(f"{name} names {path}, which is not a readable file (a PEM file is expected)")
+        if (self.temporal_tls_client_cert is None) != (self.temporal_tls_client_key is None):
+            raise ValueError("TEMPORAL_TLS_CLIENT_CERT and TEMPORAL_TLS_CLIENT_KEY go together: set both or neither")
+        if self.temporal_tls is False and (self.temporal_tls_server_ca or self.temporal_tls_client_cert):
+            raise ValueError("TEMPORAL_TLS=false contradicts the TEMPORAL_TLS_* certificate files that are set")
+        return self
+
+    @property
+    def temporal_uses_tls(self) -> bool:
+        """TLS to Temporal: when asked for, when any certificate is given, or with an API key (Temporal Cloud)."""
+        if self.temporal_tls is not None:
+            return self.temporal_tls
+        api_key = self.temporal_api_key.get_secret_value() if self.temporal_api_key else ""
+        return bool(self.temporal_tls_server_ca or self.temporal_tls_client_cert or api_key)
+
     @property
     def slack_enabled(self) -> bool:
         """Whether the Slack bot should run: a bot token, and an app token or a signing secret to receive with."""
         token = self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""
         return bool(token) and bool(self.slack_app_token or self.slack_signing_secret)
+
+    @property
+    def quotas(self) -> Quotas:
+        """The quotas the service enforces."""
+        return Quotas(
+            event_creates_per_user=parse_quota(self.quota_event_creates_per_user),
+            event_creates_per_tenant=parse_quota(self.quota_event_creates_per_tenant),
+            subscribes_per_user=parse_quota(self.quota_subscribes_per_user),
+            subscribes_per_tenant=parse_quota(self.quota_subscribes_per_tenant),
+            test_sends_per_user=parse_quota(self.quota_test_sends_per_user),
+            test_sends_per_tenant=parse_quota(self.quota_test_sends_per_tenant),
+            test_sends_per_destination=parse_quota(self.quota_test_sends_per_destination),
+        )
 
     @property
     def resolved_database_url(self) -> str:

@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Key of the PostgreSQL advisory lock held while migrating (any constant that no other application uses).
+MIGRATION_LOCK_KEY = 0x50_6F_6F_6E_69_73_68
+
+log = logging.getLogger(__name__)
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer release than this one."""
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -44,17 +60,94 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def _upgrade(connection: Connection) -> None:
+def _alembic_config(connection: Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    return config
 
 
-async def migrate(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest revision; safe to run at every start."""
-    async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
+def _upgrade(connection: Connection) -> None:
+    command.upgrade(_alembic_config(connection), "head")
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """Where the database's schema is, against what this release needs."""
+
+    current: frozenset[str]
+    head: frozenset[str]
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.head
+
+    @property
+    def too_new(self) -> bool:
+        """The database holds a revision this release does not know: a newer release migrated it."""
+        known = {rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+        return bool(self.current - known)
+
+    def describe(self) -> str:
+        return f"the database schema is at {', '.join(sorted(self.current)) or 'no revision (empty)'}"
+
+
+def _state(connection: Connection) -> SchemaState:
+    current = frozenset(MigrationContext.configure(connection).get_current_heads())
+    head = frozenset(ScriptDirectory.from_config(_alembic_config()).get_heads())
+    return SchemaState(current=current, head=head)
+
+
+async def schema_state(engine: AsyncEngine) -> SchemaState:
+    """The schema revision the database is at, and the one this release needs."""
+    async with engine.connect() as connection:
+        return await connection.run_sync(_state)
+
+
+def _sqlite_file(engine: AsyncEngine) -> Path | None:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
+@contextlib.asynccontextmanager
+async def _file_lock(path: Path) -> AsyncIterator[None]:
+    """An exclusive lock on `path` held across processes (released by the kernel if the process dies)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("another process is migrating the database; waiting for it")
+            await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+async def migrate(engine: AsyncEngine) -> SchemaState:
+    """Bring the schema to the newest revision, one process at a time; safe to run at every start.
+
+    PostgreSQL: an advisory lock held by the migrating transaction (DDL is transactional there, so a
+    second process waits, then finds the schema current). SQLite: a lock file beside the database.
+    Returns the state before migrating.
+    """
+    sqlite_file = _sqlite_file(engine)
+    lock = _file_lock(sqlite_file.with_name(sqlite_file.name + ".migrate-lock")) if sqlite_file else None
+    async with contextlib.AsyncExitStack() as stack:
+        if lock is not None:
+            await stack.enter_async_context(lock)
+        async with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            before = await connection.run_sync(_state)
+            if before.too_new:
+                raise SchemaTooNew(f"{before.describe()}, which this release does not know; upgrade Soonish")
+            if not before.up_to_date:
+                await connection.run_sync(_upgrade)
+    return before
 
 
 def migrate_sync(url: str) -> None:

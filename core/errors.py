@@ -8,9 +8,11 @@ class SoonishError(Exception):
 
     status = 400
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        # The input the error is about, in the command's option names (`start`, `remind`...), when one is.
+        self.field = field
 
 
 class InvalidInput(SoonishError, ValueError):
@@ -55,3 +57,13 @@ class SchedulerUnavailable(SoonishError, ConnectionError):
     """The reminder scheduler (Temporal) could not be reached; nothing was changed."""
 
     status = 503
+
+
+class RateLimited(SoonishError):
+    """A quota was reached (too many events, subscribes or test sends for now); the message says when to retry."""
+
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

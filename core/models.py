@@ -230,3 +230,29 @@ class PlannedReminder(Base):
 
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+
+
+class EventAnnouncement(Base):
+    """The chat message that announced an event, so it can be kept up to date (time, status, subscribers)."""
+
+    __tablename__ = "event_announcements"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    # The platform's address of the message: `CHANNEL_ID/MESSAGE_ID` on Discord, `CHANNEL/TS` on Slack.
+    message_ref: Mapped[str] = mapped_column(String(200), default="")
+    # The platform's own event that mirrors ours (a Discord guild scheduled event id), if any.
+    mirror_ref: Mapped[str] = mapped_column(String(64), default="", index=True)
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QuotaUse(Base):
+    """One use of a rate-limited action by one scope (a user, a tenant, a destination), counted until it ages out."""
+
+    __tablename__ = "quota_uses"
+    __table_args__ = (Index("ix_quota_uses_action_scope_at", "action", "scope", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action: Mapped[str] = mapped_column(String(32))
+    scope: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

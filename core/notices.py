@@ -1,32 +1,79 @@
-"""The words of the messages Soonish sends: reminders and cancellation notices."""
+"""The words of the messages Soonish sends (reminders, cancellation notices, tests), before a platform writes them.
+
+A message keeps its instants as instants: each destination writes them its own way (Discord and Slack in their
+native timestamp markup, which every reader sees in their own zone; everything else as text in the recipient's
+zone when it is known, else the event's), and escapes the user's text as its platform needs.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from core.timeparse import format_offset, zone
 
 
-def _local(start: datetime, tz: str) -> str:
-    local = start.astimezone(zone(tz))
-    return f"{local:%a %d %b %Y, %H:%M} ({tz})"
+@dataclass(frozen=True)
+class Instant:
+    """A moment in a message, with the zone the event was given in."""
+
+    at: datetime
+    tz: str
 
 
-def reminder(
-    *, name: str, start: datetime, tz: str, due: datetime, location: str, link: str, late: bool
-) -> tuple[str, str]:
-    """Title and body of a reminder due at `due`."""
+Segment = str | Instant
+
+
+@dataclass(frozen=True)
+class Message:
+    """A title and a body made of text and instants."""
+
+    title: str
+    body: tuple[Segment, ...]
+
+    def render(self, *, when: Callable[[Instant], str], text: Callable[[str], str] = str) -> tuple[str, str]:
+        """Title and body, with instants written by `when` and text passed through `text` (an escaper)."""
+        body = "".join(when(part) if isinstance(part, Instant) else text(part) for part in self.body)
+        return text(self.title), body
+
+    def plain(self, tz: str | None = None) -> tuple[str, str]:
+        """Title and body as plain text: instants in the event's zone, and in `tz` (the recipient's) if it differs."""
+        return self.render(when=lambda instant: local(instant, tz))
+
+
+def local(instant: Instant, tz: str | None = None) -> str:
+    """An instant as text in the event's zone, naming it, and also in the reader's zone `tz` when that differs."""
+    shown = instant.at.astimezone(zone(instant.tz))
+    text = f"{shown:%a %d %b %Y, %H:%M} ({instant.tz})"
+    if tz and tz != instant.tz:
+        try:
+            theirs = instant.at.astimezone(zone(tz))
+        except ValueError:
+            return text
+        same_day = theirs.date() == shown.date()
+        text = text[:-1] + f"; {theirs:%H:%M}" + ("" if same_day else f" on {theirs:%a %d %b}") + f" {tz} for you)"
+    return text
+
+
+def reminder(*, name: str, start: datetime, tz: str, due: datetime, location: str, link: str, late: bool) -> Message:
+    """A reminder due at `due`."""
     lead = max(0, round((start - due).total_seconds() / 60) * 60)
-    lines = [f"{name} starts in {format_offset(lead) if lead else 'a moment'}: {_local(start, tz)}."]
+    body: list[Segment] = [f"{name} starts in {format_offset(lead) if lead else 'a moment'}: ", Instant(start, tz), "."]
     if location:
-        lines.append(f"Where: {location}")
+        body.append(f"\nWhere: {location}")
     if link:
-        lines.append(f"Link: {link}")
+        body.append(f"\nLink: {link}")
     if late:
-        lines.append("(This reminder is late: Soonish could not send it on time.)")
-    return f"Reminder: {name}", "\n".join(lines)
+        body.append("\n(This reminder is late: Soonish could not send it on time.)")
+    return Message(f"Reminder: {name}", tuple(body))
 
 
-def cancellation(*, name: str, start: datetime, tz: str) -> tuple[str, str]:
-    """Title and body of the notice that an event was cancelled."""
-    return f"Cancelled: {name}", f"{name}, planned for {_local(start, tz)}, has been cancelled."
+def cancellation(*, name: str, start: datetime, tz: str) -> Message:
+    """The notice that an event was cancelled."""
+    return Message(f"Cancelled: {name}", (f"{name}, planned for ", Instant(start, tz), ", has been cancelled."))
+
+
+def test() -> Message:
+    """The message a member's test of a destination sends."""
+    return Message("Soonish test", ("This is a test from Soonish: reminders will reach you here.",))

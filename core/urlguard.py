@@ -411,6 +411,8 @@ class OutboundCheck:
 
     resolve: Resolver
     refusal: str | None = None
+    # A host name that did not resolve at send time: worth retrying, unlike a refusal.
+    unresolved: str | None = None
 
 
 _outbound: contextvars.ContextVar[OutboundCheck | None] = contextvars.ContextVar("urlguard_outbound", default=None)
@@ -449,7 +451,7 @@ def _checked_getaddrinfo(
         except (OSError, UnicodeError, ValueError):
             addresses = []
         if not addresses:
-            check.refusal = f"the host {shown} could not be found when the message was sent"
+            check.unresolved = f"the destination's host name {shown} could not be resolved"
             raise socket.gaierror(socket.EAI_NONAME, "host not found")
     if any(address is None or not _is_public(address) for address in addresses):
         check.refusal = f"the host {shown} pointed to a private or non-public address when the message was sent"

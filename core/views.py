@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -15,6 +15,14 @@ class Actor:
     user_id: str
     display_name: str = ""
     is_admin: bool = False
+
+
+@dataclass(frozen=True)
+class TimeReading:
+    """How a start time typed as text was read: the text, and each choice made in reading it."""
+
+    typed: str
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,9 @@ class EventView:
     link: str
     channel: str | None
     subscriber_count: int
+    # Set on the answer to a create or update whose start was typed as text, so the reply can say how it was read;
+    # it describes the request, not the event, so two views of one event still compare equal.
+    start_reading: TimeReading | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -82,12 +82,15 @@ class HttpSink:
 class ConnectionRecorder:
     """Listens on 127.0.0.1 and records every connection made to it, whatever is sent (or not) over it.
 
-    It answers each connection with one fixed HTTP response (200 unless told), then closes it.
+    It answers each connection with one fixed HTTP response (200 unless told), after `hold` seconds, then closes it.
     """
 
-    def __init__(self, response: bytes = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n") -> None:
+    def __init__(
+        self, response: bytes = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", *, hold: float = 0
+    ) -> None:
         self.connections = 0
         self._response = response
+        self._hold = hold
         self._lock = threading.Lock()
         self._socket = socket.create_server(("127.0.0.1", 0))
         self._socket.settimeout(0.2)
@@ -110,6 +113,8 @@ class ConnectionRecorder:
                 conn.settimeout(1.0)
                 with contextlib.suppress(OSError):
                     conn.recv(65536)
+                    if self._hold:
+                        self._stop.wait(self._hold)
                     conn.sendall(self._response)
 
     def close(self) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from core.destinations import PLATFORMS, Destination, Outcome, Sender, dm_destination, member_destination
 from core.models import Event, Integration, User
+from core.notices import Message
 from core.secrets import SecretBox
 
 
@@ -30,12 +31,15 @@ def dm_of(user: User, channel: Destination | None) -> Destination | None:
         tenant=user.tenant,
         user_id=user.platform_user_id,
         channel=channel.url if channel else None,
+        tz=user.timezone,
     )
 
 
 def integration_destination(integration: Integration, user: User, secrets: SecretBox) -> Destination:
     """A destination the member registered: never internal, whatever its text says."""
-    return member_destination(secrets.decrypt(integration.url_encrypted), platform=user.platform, tenant=user.tenant)
+    return member_destination(
+        secrets.decrypt(integration.url_encrypted), platform=user.platform, tenant=user.tenant, tz=user.timezone
+    )
 
 
 async def prepare(sender: Sender, destinations: Iterable[Destination]) -> None:
@@ -43,6 +47,6 @@ async def prepare(sender: Sender, destinations: Iterable[Destination]) -> None:
     await sender.prepare(destinations)
 
 
-async def deliver(sender: Sender, destination: Destination, *, title: str, body: str, key: str) -> Outcome:
+async def deliver(sender: Sender, destination: Destination, message: Message, *, key: str) -> Outcome:
     """Send one message to one destination; `key` identifies the delivery, so a retry cannot post twice."""
-    return await sender.send(destination, title=title, body=body, key=key)
+    return await sender.send(destination, message, key=key)

@@ -15,7 +15,9 @@ from temporalio import activity
 
 from core import notices
 from core.destinations import Outcome, Sender
+from core.metrics import record_deliveries
 from core.models import DeliveryStatus, Event, EventStatus, Integration, NotificationLog, utcnow
+from core.notices import Message
 from core.secrets import SecretBox
 from workflows.activity_context import database_errors, heartbeating
 from workflows.destinations import deliver, prepare
@@ -45,6 +47,9 @@ class Settled:
     status: str
     error: str | None
     label: str
+    event_id: int
+    # Only its scheme is used, to count deliveries by platform.
+    url: str | None = None
 
 
 def _remaining_wait(wait_seconds: float, due: datetime) -> float:
@@ -113,7 +118,7 @@ class SendingActivities:
             _, prepared = await self._targets(session, chunk, rows, decrypt=True)
         await prepare(self._sender, [t.destination for t in prepared.values() if t.destination is not None])
         settled += [
-            Settled(r.id, r.integration_id, DeliveryStatus.FAILED, INTERRUPTED, r.destination)
+            Settled(r.id, r.integration_id, DeliveryStatus.FAILED, INTERRUPTED, r.destination, r.event_id)
             for r in rows
             if r.error == IN_FLIGHT
         ]
@@ -135,20 +140,22 @@ class SendingActivities:
                 # A retry that can no longer go out ends as failed with what went wrong; a first try as skipped.
                 status = DeliveryStatus.FAILED if row.attempts and row.error else DeliveryStatus.SKIPPED
                 error = f"{row.error}; {reason}" if status == DeliveryStatus.FAILED else reason
-                settled.append(Settled(row.id, row.integration_id, status, error, row.destination))
+                settled.append(Settled(row.id, row.integration_id, status, error, row.destination, row.event_id))
                 continue
             target = prepared.get(row.idempotency_key)
             if target is None or target.error is not None or target.destination is None:
                 error = target.error if target and target.error else "this destination is no longer available"
-                settled.append(Settled(row.id, row.integration_id, DeliveryStatus.FAILED, error, row.destination))
+                settled.append(
+                    Settled(row.id, row.integration_id, DeliveryStatus.FAILED, error, row.destination, row.event_id)
+                )
                 continue
             to_send.append((row, target))
 
         late = not cancelling and fired - chunk.due > self._late_after
         messages = {e.id: self._message(e, chunk, late) for e in events.values()}
         result: defaultdict[str, int] = defaultdict(int)
-        await self._record(settled, late=late, result=result, final=True)
-        await self._send_window(to_send, messages, late=late, final_attempt=final_attempt, result=result)
+        await self._record(settled, chunk=chunk, late=late, result=result, final=True)
+        await self._send_window(to_send, messages, chunk=chunk, late=late, final_attempt=final_attempt, result=result)
         return ChunkResult(
             sent=result[DeliveryStatus.SENT],
             failed=result[DeliveryStatus.FAILED],
@@ -173,7 +180,7 @@ class SendingActivities:
         return None
 
     @staticmethod
-    def _message(event: Event, chunk: Chunk, late: bool) -> tuple[str, str]:
+    def _message(event: Event, chunk: Chunk, late: bool) -> Message:
         if chunk.kind == "cancellation":
             return notices.cancellation(name=event.name, start=event.start_at, tz=event.timezone)
         return notices.reminder(
@@ -189,8 +196,9 @@ class SendingActivities:
     async def _send_window(
         self,
         to_send: list[tuple[NotificationLog, Target]],
-        messages: dict[int, tuple[str, str]],
+        messages: dict[int, Message],
         *,
+        chunk: Chunk,
         late: bool,
         final_attempt: bool,
         result: defaultdict[str, int],
@@ -199,22 +207,28 @@ class SendingActivities:
         outcomes every FLUSH_EVERY seconds, so a slow destination holds one slot and nobody else."""
 
         async def one(row: NotificationLog, target: Target) -> Settled:
-            title, body = messages[row.event_id]
+            assert target.destination is not None
+            url = target.destination.url
             try:
-                assert target.destination is not None
                 async with self._in_flight:
                     outcome = await deliver(
-                        self._sender, target.destination, title=title, body=body, key=row.idempotency_key
+                        self._sender, target.destination, messages[row.event_id], key=row.idempotency_key
                     )
             except Exception as exc:  # a sender bug must not take the chunk down
                 log.warning("delivery raised %s", type(exc).__name__)
                 outcome = Outcome(False, f"the notification service failed ({type(exc).__name__})")
             if outcome.delivered:
-                return Settled(row.id, row.integration_id, DeliveryStatus.SENT, outcome.note, row.destination)
+                return Settled(
+                    row.id, row.integration_id, DeliveryStatus.SENT, outcome.note, row.destination, row.event_id, url
+                )
             error = (outcome.error or "the notification service did not accept the message")[:450]
             if final_attempt or outcome.final:
-                return Settled(row.id, row.integration_id, DeliveryStatus.FAILED, error, row.destination)
-            return Settled(row.id, row.integration_id, DeliveryStatus.PENDING, error, row.destination)
+                return Settled(
+                    row.id, row.integration_id, DeliveryStatus.FAILED, error, row.destination, row.event_id, url
+                )
+            return Settled(
+                row.id, row.integration_id, DeliveryStatus.PENDING, error, row.destination, row.event_id, url
+            )
 
         queue = list(reversed(to_send))
         running: set[asyncio.Task[Settled]] = set()
@@ -228,10 +242,10 @@ class SendingActivities:
             finished, running = await asyncio.wait(running, timeout=FLUSH_EVERY, return_when=asyncio.FIRST_COMPLETED)
             done_list += [task.result() for task in finished]
             if done_list and ((not running and not queue) or time.monotonic() - flushed >= FLUSH_EVERY):
-                await self._record(done_list, late=late, result=result, final=False)
+                await self._record(done_list, chunk=chunk, late=late, result=result, final=False)
                 done_list, flushed = [], time.monotonic()
         if done_list:
-            await self._record(done_list, late=late, result=result, final=False)
+            await self._record(done_list, chunk=chunk, late=late, result=result, final=False)
 
     async def _claim(self, row_ids: list[int], *, late: bool) -> None:
         async with self._sessions.begin() as session:
@@ -241,10 +255,25 @@ class SendingActivities:
                 .values(error=IN_FLIGHT, attempts=NotificationLog.attempts + 1, late=late, updated_at=utcnow())
             )
 
-    async def _record(self, settled: list[Settled], *, late: bool, result: defaultdict[str, int], final: bool) -> None:
-        """Write outcomes grouped by (status, error): a few UPDATE statements however many rows."""
+    async def _record(
+        self, settled: list[Settled], *, chunk: Chunk, late: bool, result: defaultdict[str, int], final: bool
+    ) -> None:
+        """Write outcomes grouped by (status, error): a few UPDATE statements however many rows; count them."""
         if not settled:
             return
+        by_event: defaultdict[int, list[Settled]] = defaultdict(list)
+        for s in settled:
+            by_event[s.event_id].append(s)
+        sent_at = utcnow()
+        for event_id, group in by_event.items():
+            # Counted by status, kind and platform; a final failure is logged once, in one line, without the URL.
+            record_deliveries(
+                kind=chunk.kind,
+                event_id=event_id,
+                due=chunk.due,
+                sent_at=sent_at,
+                rows=[(s.url, s.status, s.error) for s in group],
+            )
         now = utcnow()
         groups: dict[tuple[str, str | None], list[int]] = defaultdict(list)
         successes: set[int] = set()
@@ -257,9 +286,6 @@ class SendingActivities:
                     successes.add(s.integration_id)
                 elif s.error:
                     failures[s.error].add(s.integration_id)
-            if s.status == DeliveryStatus.FAILED:
-                # One line per final failure; the label is masked, the reason carries no secret.
-                log.warning("delivery to %s failed: %s", s.label, s.error)
         async with self._sessions.begin() as session:
             for (status, error), ids in groups.items():
                 for part in batches(ids):

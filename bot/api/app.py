@@ -10,13 +10,15 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.api import schemas
+from bot.probes import CommandCounter
 from core import service
-from core.errors import SoonishError, Unauthenticated
+from core.errors import RateLimited, SoonishError, Unauthenticated
 from core.service import Core
 from core.views import Actor
 
@@ -55,6 +57,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         (409, "Clashes with the current state."),
         (413, "The request body is too large."),
         (422, "The input is not valid; the message says what to fix."),
+        (429, "A quota was reached; the message and the Retry-After header say when to try again."),
         (500, "Something went wrong on our side."),
         (503, "The reminder scheduler is unreachable; nothing was changed."),
     )
@@ -169,6 +172,8 @@ async def _soonish_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, SoonishError):  # pragma: no cover - registered for SoonishError only
         raise exc
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
     return _error(exc.status, exc.message, headers)
 
 
@@ -274,11 +279,15 @@ class RequestGuard:
 
 def build_api(core: Core) -> FastAPI:
     """The HTTP API over `core`; OpenAPI documentation at /docs."""
-    app = FastAPI(
+    # Swagger UI and ReDoc from assets shipped with fastapi-offline, so /docs works without the internet.
+    app = FastAPIOffline(
         title="Soonish",
         summary="Event reminders, delivered on time, exactly once.",
         description='Send your API key as `Authorization: Bearer <key>`. Errors are `{"error": "..."}`.',
         docs_url="/docs",
+        redoc_url="/redoc",
+        static_url="/docs-assets",
+        swagger_ui_parameters={"validatorUrl": None},  # the default validator is a public web service
     )
     app.state.core = core
     app.include_router(router)
@@ -286,4 +295,5 @@ def build_api(core: Core) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_middleware(RequestGuard)
+    app.add_middleware(CommandCounter)
     return app

@@ -12,6 +12,7 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 from pydantic_core import PydanticCustomError
 
+from bot import render
 from core.service import EventDraft, EventPatch
 from core.views import (
     DeliveryView,
@@ -156,6 +157,9 @@ class Event(BaseModel):
     link: str
     channel: str | None = Field(description="The originating channel's URL, masked.")
     subscriber_count: int
+    start_read_as: str | None = Field(
+        default=None, description="After a create or update with a typed start_time: how it was read, in `timezone`."
+    )
 
     @classmethod
     def of(cls, view: EventView) -> Self:
@@ -175,6 +179,7 @@ class Event(BaseModel):
             link=view.link,
             channel=view.channel,
             subscriber_count=view.subscriber_count,
+            start_read_as=render.start_reading(view, render.local_time(view.timezone)) or None,
         )
 
 

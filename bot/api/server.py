@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Generator
+
 import uvicorn
 from fastapi import FastAPI
+
+
+class Server(uvicorn.Server):
+    """A uvicorn server that leaves signals to the process: `soonish` stops everything it runs, in order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
 
 
 def make_server(app: FastAPI, *, host: str, port: int) -> uvicorn.Server:
@@ -17,4 +28,4 @@ def make_server(app: FastAPI, *, host: str, port: int) -> uvicorn.Server:
         access_log=False,
         server_header=False,
     )
-    return uvicorn.Server(config)
+    return Server(config)

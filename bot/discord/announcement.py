@@ -1,41 +1,24 @@
-"""The event announcement: an embed with Subscribe / Unsubscribe buttons that keep working after a restart."""
+"""The event announcement: an embed with Subscribe / Unsubscribe buttons that keep working after a restart.
+
+The buttons run `/subscribe` and `/unsubscribe` through the same dispatch as the typed commands.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 import discord
 
-from bot import render
-from bot.discord.replies import Answer, actor_of, answer, timestamp
+from bot.discord.embeds import event_embed
+from bot.discord.invoke import run
+from bot.discord.replies import NO_MENTIONS
+from bot.discord.scheduled import follow
 from core import service
-from core.timeparse import format_offsets
-from core.views import EventView
+from core.views import Actor
 
-COLOUR = 0x5865F2
-CANCELLED_COLOUR = 0x99AAB5
-
-
-def event_embed(view: EventView) -> discord.Embed:
-    """An event's details as an embed; times in Discord's native timestamps."""
-    embed = discord.Embed(
-        title=view.name,
-        description=view.description or None,
-        colour=CANCELLED_COLOUR if view.status == "cancelled" else COLOUR,
-    )
-    embed.add_field(name="Starts", value=timestamp(view.start_at), inline=False)
-    if view.end_at != view.start_at:
-        embed.add_field(name="Ends", value=timestamp(view.end_at), inline=False)
-    if view.location:
-        embed.add_field(name="Where", value=view.location[:1024], inline=False)
-    if view.link:
-        embed.add_field(name="Link", value=view.link[:1024], inline=False)
-    reminders = format_offsets(view.default_offsets) or "none"
-    embed.add_field(name="Reminders", value=f"{reminders} before", inline=True)
-    embed.add_field(name="Subscribed", value=str(view.subscriber_count), inline=True)
-    embed.set_footer(text=f"Code {view.code} · organized by {view.organizer} · {view.status}")
-    return embed
+log = logging.getLogger(__name__)
 
 
 class SubscribeButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"soonish:subscribe:(?P<event>[0-9]+)"):
@@ -57,13 +40,8 @@ class SubscribeButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r
         return cls(int(match["event"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Subscribe, and tell only the member."""
-
-        async def work() -> Answer:
-            sub = await service.subscribe(core=interaction.client.core, actor=actor_of(interaction), ref=self.event_id)
-            return Answer(render.subscription(sub, timestamp), private=True)
-
-        await answer(interaction, work)
+        """Subscribe with the member's defaults, and tell only the member."""
+        await run(interaction, "subscribe", str(self.event_id))
 
 
 class UnsubscribeButton(
@@ -88,14 +66,7 @@ class UnsubscribeButton(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Unsubscribe, and tell only the member."""
-
-        async def work() -> Answer:
-            name = await service.unsubscribe(
-                core=interaction.client.core, actor=actor_of(interaction), ref=self.event_id
-            )
-            return Answer(f"Unsubscribed from {name}.", private=True)
-
-        await answer(interaction, work)
+        await run(interaction, "unsubscribe", str(self.event_id))
 
 
 def event_buttons(event_id: int) -> discord.ui.View:
@@ -104,3 +75,26 @@ def event_buttons(event_id: int) -> discord.ui.View:
     view.add_item(SubscribeButton(event_id))
     view.add_item(UnsubscribeButton(event_id))
     return view
+
+
+async def edit_announcement(client: Any, actor: Actor, ref: str) -> None:
+    """Show the event as it is now in its announcement: new time, subscriber count; no buttons once it is over."""
+    found = await service.find_announcement(core=client.core, actor=actor, ref=ref)
+    if found is None:
+        return
+    if found.mirror_ref:
+        try:
+            await follow(client, int(actor.tenant), found.mirror_ref, found.event)
+        except discord.HTTPException as exc:
+            log.warning("could not update the scheduled event of event %s: HTTP %s", found.event.id, exc.status)
+    if not found.message_ref:
+        return
+    channel_id, message_id = (int(part) for part in found.message_ref.split("/"))
+    message = client.get_partial_messageable(channel_id).get_partial_message(message_id)
+    live = found.event.status == "scheduled"
+    await message.edit(
+        content="New event!" if live else f"This event is {found.event.status}.",
+        embed=event_embed(found.event),
+        view=event_buttons(found.event.id) if live else None,
+        allowed_mentions=NO_MENTIONS,
+    )

@@ -7,42 +7,20 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.discord.announcement import event_buttons, event_embed
+from bot import render
+from bot.discord.announcement import event_buttons
+from bot.discord.embeds import event_embed
+from bot.discord.invoke import channel_of, run
 from bot.discord.replies import Answer, actor_of, answer, timestamp
-from bot.dispatch import event_draft, execute
+from bot.discord.scheduled import mirror
+from bot.dispatch import event_draft
 from bot.grammar import BY_WORDS, Command, help_text
 from core import service
-from core.destinations.discord import channel_url
 from core.service import EventDraft
 
 # The client is the SoonishBot; its `core` is what every handler calls.
 Interaction = discord.Interaction[Any]
 AUTOCOMPLETE_LIMIT = 25
-
-
-def _channel(interaction: Interaction) -> str | None:
-    return channel_url(interaction.channel_id) if interaction.channel_id else None
-
-
-async def run(interaction: Interaction, words: str, argument: str = "", **options: str | None) -> None:
-    """Run one grammar command through the shared dispatcher and show its reply."""
-
-    async def work() -> Answer:
-        cmd = Command(
-            spec=BY_WORDS[words],
-            argument=argument.strip(),
-            options={k: v for k, v in options.items() if v is not None},
-        )
-        reply = await execute(
-            cmd,
-            core=interaction.client.core,
-            actor=actor_of(interaction),
-            channel_url=_channel(interaction),
-            time_format=lambda _zone: timestamp,  # Discord shows each reader their own time
-        )
-        return Answer.of(reply)
-
-    await answer(interaction, work)
 
 
 async def upcoming_events(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -63,10 +41,23 @@ async def create_event(interaction: Interaction, draft: EventDraft) -> None:
     """Create the event and post its announcement, with buttons, in the channel."""
 
     async def work() -> Answer:
-        view = await service.create_event(core=interaction.client.core, actor=actor_of(interaction), draft=draft)
-        return Answer(text="New event!", embed=event_embed(view), view=event_buttons(view.id))
+        actor = actor_of(interaction)
+        core = interaction.client.core
+        view = await service.create_event(core=core, actor=actor, draft=draft)
+        mirror_ref, note = "", ""
+        if interaction.client.scheduled_events and interaction.guild is not None:
+            mirror_ref, note = await mirror(interaction.guild, interaction.app_permissions, view)
+            if mirror_ref:
+                await service.record_announcement(core=core, actor=actor, ref=view.id, mirror_ref=mirror_ref)
 
-    await answer(interaction, work)
+        async def remember(message_id: int) -> None:
+            ref = f"{interaction.channel_id}/{message_id}"
+            await service.record_announcement(core=core, actor=actor, ref=view.id, message_ref=ref)
+
+        text = "\n".join(filter(None, ("New event!", render.start_reading(view, timestamp))))
+        return Answer(text=text, embed=event_embed(view), view=event_buttons(view.id), on_shown=remember, aside=note)
+
+    await answer(interaction, work, private=not BY_WORDS["event create"].public)
 
 
 class EventModal(discord.ui.Modal, title="New event"):
@@ -92,10 +83,14 @@ class EventModal(discord.ui.Modal, title="New event"):
 def _draft(interaction: Interaction, fields: dict[str, str | None]) -> EventDraft:
     """The event that options or the form describe, read the way every front end reads `/event create`."""
     options = {key: value for key, value in fields.items() if value}
-    return event_draft(Command(spec=BY_WORDS["event create"], options=options), _channel(interaction))
+    return event_draft(Command(spec=BY_WORDS["event create"], options=options), channel_of(interaction))
 
 
-event = app_commands.Group(name="event", description="Create and manage events", guild_only=True)
+# Every command is per server (a guild is the tenant), so none is offered in direct messages.
+SERVERS_ONLY = app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
+event = app_commands.Group(
+    name="event", description="Create and manage events", guild_only=True, allowed_contexts=SERVERS_ONLY
+)
 
 
 @event.command(name="create", description=BY_WORDS["event create"].summary)
@@ -132,6 +127,17 @@ async def event_create(
 
 @event.command(name="update", description=BY_WORDS["event update"].summary)
 @app_commands.autocomplete(event=upcoming_events)
+@app_commands.describe(
+    event="The event to change: start typing its name, or give its code",
+    name="A new name",
+    start="A new start: 2026-12-05 20:00, friday 8pm, in 2 hours (reminders move with it)",
+    end="A new end",
+    description="A new description",
+    location="A new place",
+    remind="New channel and default reminders before the start, such as 1d, 1h",
+    timezone="The zone the new times are in",
+    link="A new link",
+)
 async def event_update(
     interaction: Interaction,
     event: str,
@@ -162,12 +168,14 @@ async def event_update(
 
 @event.command(name="cancel", description=BY_WORDS["event cancel"].summary)
 @app_commands.autocomplete(event=upcoming_events)
+@app_commands.describe(event="The event to cancel: start typing its name, or give its code")
 async def event_cancel(interaction: Interaction, event: str) -> None:
     """Cancel an event (organizer or Manage Events); its subscribers are told."""
     await run(interaction, "event cancel", event)
 
 
 @event.command(name="list", description=BY_WORDS["event list"].summary)
+@app_commands.describe(include_past="Also list past and cancelled events")
 async def event_list(interaction: Interaction, include_past: bool = False) -> None:
     """The guild's events."""
     await run(interaction, "event list", "all" if include_past else "")
@@ -175,6 +183,7 @@ async def event_list(interaction: Interaction, include_past: bool = False) -> No
 
 @event.command(name="info", description=BY_WORDS["event info"].summary)
 @app_commands.autocomplete(event=upcoming_events)
+@app_commands.describe(event="The event to show: start typing its name, or give its code")
 async def event_info(interaction: Interaction, event: str) -> None:
     """One event's details."""
     await run(interaction, "event info", event)
@@ -182,6 +191,7 @@ async def event_info(interaction: Interaction, event: str) -> None:
 
 @event.command(name="log", description=BY_WORDS["event log"].summary)
 @app_commands.autocomplete(event=upcoming_events)
+@app_commands.describe(event="The event whose deliveries to show: start typing its name, or give its code")
 async def event_log(interaction: Interaction, event: str) -> None:
     """An event's deliveries: all of them for the organizer, a member's own otherwise."""
     await run(interaction, "event log", event)
@@ -191,6 +201,7 @@ async def event_log(interaction: Interaction, event: str) -> None:
 @app_commands.guild_only()
 @app_commands.autocomplete(event=upcoming_events)
 @app_commands.describe(
+    event="The event: start typing its name, or give its code",
     tags="How to reach you: dm, or the tags of your destinations",
     remind="When, before the start: 1d, 1h",
     every="A countdown: hourly, daily or weekly",
@@ -205,16 +216,26 @@ async def subscribe(
 @app_commands.command(name="unsubscribe", description=BY_WORDS["unsubscribe"].summary)
 @app_commands.guild_only()
 @app_commands.autocomplete(event=upcoming_events)
+@app_commands.describe(event="The event: start typing its name, or give its code")
 async def unsubscribe(interaction: Interaction, event: str) -> None:
     """Stop reminders for an event."""
     await run(interaction, "unsubscribe", event)
 
 
-integration = app_commands.Group(name="integration", description="Your reminder destinations (Apprise URLs)")
+integration = app_commands.Group(
+    name="integration",
+    description="Your reminder destinations (Apprise URLs)",
+    guild_only=True,
+    allowed_contexts=SERVERS_ONLY,
+)
 
 
 @integration.command(name="add", description=BY_WORDS["integration add"].summary)
-@app_commands.describe(url="An Apprise URL, such as mailto://… or ntfy://…", tags="Tags to match", label="A name")
+@app_commands.describe(
+    url="An Apprise URL, such as mailto://… or ntfy://…",
+    tags="Tags that subscriptions pick it by, such as email",
+    label="A name to recognise it by",
+)
 async def integration_add(
     interaction: Interaction, url: str, tags: str | None = None, label: str | None = None
 ) -> None:
@@ -229,21 +250,26 @@ async def integration_list(interaction: Interaction) -> None:
 
 
 @integration.command(name="remove", description=BY_WORDS["integration remove"].summary)
+@app_commands.describe(id="The destination's number, as /integration list shows it")
 async def integration_remove(interaction: Interaction, id: str) -> None:
     """Delete one of your destinations."""
     await run(interaction, "integration remove", id)
 
 
 @integration.command(name="test", description=BY_WORDS["integration test"].summary)
+@app_commands.describe(id="The destination's number, as /integration list shows it")
 async def integration_test(interaction: Interaction, id: str) -> None:
     """Send a test message to one of your destinations."""
     await run(interaction, "integration test", id)
 
 
-timezone = app_commands.Group(name="timezone", description="The zone your times are read in")
+timezone = app_commands.Group(
+    name="timezone", description="The zone your times are read in", guild_only=True, allowed_contexts=SERVERS_ONLY
+)
 
 
 @timezone.command(name="set", description=BY_WORDS["timezone set"].summary)
+@app_commands.describe(zone="An IANA time zone, such as Europe/Berlin or America/New_York")
 async def timezone_set(interaction: Interaction, zone: str) -> None:
     """Set your time zone."""
     await run(interaction, "timezone set", zone)
@@ -256,13 +282,15 @@ async def timezone_show(interaction: Interaction) -> None:
 
 
 @app_commands.command(name="help", description=BY_WORDS["help"].summary)
+@app_commands.guild_only()
+@app_commands.describe(command="One command to explain, such as event create")
 async def help_command(interaction: Interaction, command: str | None = None) -> None:
     """The commands, or one command's usage."""
 
     async def work() -> Answer:
         return Answer(help_text(command or ""), private=True)
 
-    await answer(interaction, work)
+    await answer(interaction, work, private=True)
 
 
 COMMANDS: tuple[app_commands.Command[Any, ..., Any] | app_commands.Group, ...] = (

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.dispatch import APOLOGY
-from bot.slack.listeners import actions, commands, views
+from bot.live import LiveAnnouncements
+from bot.slack.identity import WorkspaceRoles
+from bot.slack.listeners import actions, commands, home, views
+from bot.slack.markup import escape
 from core.config import Settings
 from core.errors import SoonishError
 from core.service import Core
@@ -21,14 +26,19 @@ DEFAULT_API_URL = "https://slack.com/api/"
 # slack-bolt's asyncio runner resets an acknowledgement to None when a listener fails right after ack() and
 # it has not yet returned that ack to Slack (it polls every 10 ms); waiting longer than that keeps the ack.
 ACK_SETTLE_SECONDS = 0.05
+# An announcement answered 429 is sent again after Slack's Retry-After, this many times.
+RATE_LIMIT_RETRIES = 3
 
 
 def build_app(core: Core, *, bot_token: str, signing_secret: str = "", api_url: str = DEFAULT_API_URL) -> AsyncApp:
     """The configured app, shared by `soonish slack`, `soonish up` and the tests; its Web API calls go to `api_url`."""
     client = AsyncWebClient(token=bot_token, base_url=api_url.rstrip("/") + "/")
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
     app = AsyncApp(client=client, signing_secret=signing_secret, logger=log)
-    commands.register(app, core)
-    actions.register(app, core)
+    live = LiveAnnouncements(partial(commands.edit_announcement, client, core))
+    commands.register(app, core, live, WorkspaceRoles())
+    actions.register(app, core, live)
+    home.register(app, core, live)
     views.register(app, core)
     app.error(on_error)
     return app
@@ -56,7 +66,7 @@ async def on_error(
 ) -> None:
     """Show a business error to the asking user only; log anything else and apologise, still within the window."""
     if isinstance(error, SoonishError):
-        text = error.message
+        text = escape(error.message)  # it may quote what the user typed
     else:
         log.error("Slack request failed: %s", type(error).__name__, exc_info=error)
         text = APOLOGY

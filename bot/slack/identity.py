@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import time
 from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from core.destinations.slack import slack_url
 from core.views import Actor
 
+log = logging.getLogger(__name__)
+
 PLATFORM = "slack"
+# A workspace role read from users.info is trusted this long (a demoted admin keeps the rights so long at most).
+ROLE_SECONDS = 300.0
 
 
 def command_actor(command: dict[str, Any]) -> Actor:
@@ -35,3 +45,30 @@ def interaction_actor(body: dict[str, Any]) -> Actor:
 def channel_destination(actor: Actor, channel_id: str) -> str | None:
     """The reminder destination of the channel a command came from."""
     return slack_url(actor.tenant, channel_id) if channel_id else None
+
+
+class WorkspaceRoles:
+    """Workspace admins and owners count as the tenant's admins; their role is read with users.info."""
+
+    def __init__(self, *, ttl: float = ROLE_SECONDS) -> None:
+        self.ttl = ttl
+        self._known: dict[tuple[str, str], tuple[float, bool]] = {}
+
+    async def with_role(self, client: AsyncWebClient, actor: Actor) -> Actor:
+        """The actor, marked as an admin when Slack says they administer or own the workspace."""
+        key = (actor.tenant, actor.user_id)
+        now = time.monotonic()
+        known = self._known.get(key)
+        if known is not None and now - known[0] < self.ttl:
+            return dataclasses.replace(actor, is_admin=known[1])
+        try:
+            profile = (await client.users_info(user=actor.user_id)).get("user") or {}
+            admin = any(bool(profile.get(flag)) for flag in ("is_admin", "is_owner", "is_primary_owner"))
+        except SlackApiError as exc:  # without users:read nobody is an admin, which is the safe side
+            data = exc.response.data if isinstance(exc.response.data, dict) else {}
+            log.warning(
+                "users.info failed (%s); the user counts as a member", data.get("error", exc.response.status_code)
+            )
+            admin = False
+        self._known[key] = (now, admin)
+        return dataclasses.replace(actor, is_admin=admin)

@@ -18,6 +18,7 @@ from core.destinations.discord import dm_url as discord_dm_url
 from core.destinations.slack import SLACK_SCHEME, SlackAdapter, slack_url
 from core.destinations.webhook import WEBHOOK_SCHEMES, WebhookSender
 from core.errors import InvalidURL
+from core.notices import Message
 from core.urlguard import Resolver, system_resolve
 
 __all__ = [
@@ -59,12 +60,14 @@ PLATFORMS: dict[str, Platform] = {
 INTERNAL_SCHEMES = frozenset(platform.scheme for platform in PLATFORMS.values())
 
 
-def dm_destination(*, platform: str, tenant: str, user_id: str, channel: str | None) -> Destination | None:
+def dm_destination(
+    *, platform: str, tenant: str, user_id: str, channel: str | None, tz: str | None = None
+) -> Destination | None:
     """A member's direct message from the bot, where their platform has one."""
     known = PLATFORMS.get(platform)
     if known is None:
         return None
-    return Destination(known.dm(tenant, user_id, channel), platform=platform, tenant=tenant, internal=True)
+    return Destination(known.dm(tenant, user_id, channel), platform=platform, tenant=tenant, internal=True, tz=tz)
 
 
 class Sender:
@@ -86,7 +89,7 @@ class Sender:
         self._webhooks = WebhookSender(resolve=resolve or system_resolve, allow_private=allow_private)
         self._slots = asyncio.Semaphore(concurrency)
 
-    async def send(self, destination: Destination, *, title: str, body: str, key: str | None = None) -> Outcome:
+    async def send(self, destination: Destination, message: Message, *, key: str | None = None) -> Outcome:
         """Deliver one message; never raises for a delivery problem, never logs the URL."""
         scheme = destination.url.split("://", 1)[0].lower()
         if destination.internal:
@@ -97,9 +100,10 @@ class Sender:
             if adapter is None:
                 name = known.name
                 return Outcome(False, f"this worker cannot send to {name}: its token is not set here")
-            return await adapter.send(destination, title=title, body=body, key=key)
+            return await adapter.send(destination, message, key=key)
         if scheme in INTERNAL_SCHEMES:
             return refused("refused by the URL guard: that scheme is the bot's own and cannot be registered")
+        title, body = message.plain(destination.tz)
         if scheme in WEBHOOK_SCHEMES:
             return await self._webhook(destination.url, title=title, body=body)
         async with self._slots:
@@ -134,6 +138,6 @@ class Sender:
         await self._webhooks.aclose()
 
 
-def member_destination(url: str, *, platform: str, tenant: str) -> Destination:
+def member_destination(url: str, *, platform: str, tenant: str, tz: str | None = None) -> Destination:
     """A destination a member registered: never internal, whatever its text says."""
-    return Destination(url, platform=platform, tenant=tenant, internal=False)
+    return Destination(url, platform=platform, tenant=tenant, internal=False, tz=tz)

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import apprise
+import requests
+import requests.adapters
 
 from core.destinations.base import Outcome, refused
 from core.errors import InvalidURL
@@ -22,48 +24,49 @@ log = logging.getLogger(__name__)
 APPROVAL_TTL = 300.0
 MAX_APPROVED = 20_000
 
-_capturing: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("apprise_capture", default=None)
+# What the HTTP client of the Apprise plugins met during a send. The plugins log it in words that can quote
+# the destination (and logs withhold those words), so it is observed where requests sends instead.
+_observing: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("apprise_observing", default=None)
+_adapter_send = requests.adapters.HTTPAdapter.send
 
 
-class _Capture(logging.Handler):
-    """Keeps the words of Apprise's own records during a send, to tell the owner why it failed."""
+def _reason_for(exc: BaseException) -> str:
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "the destination did not answer in time"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "the destination's TLS certificate or handshake failed"
+    text = repr(exc).lower()
+    if "refused" in text:
+        return "the destination refused the connection"
+    if "name or service not known" in text or "nodename nor servname" in text or "failed to resolve" in text:
+        return "the destination's host name could not be resolved"
+    return "the connection to the destination failed"
 
-    def emit(self, record: logging.LogRecord) -> None:
-        lines = _capturing.get()
-        if lines is not None:
-            with contextlib.suppress(Exception):
-                lines.append(record.getMessage())
+
+def _observed_send(self: requests.adapters.HTTPAdapter, request: Any, *args: Any, **kwargs: Any) -> Any:
+    seen = _observing.get()
+    try:
+        response = _adapter_send(self, request, *args, **kwargs)
+    except Exception as exc:
+        if seen is not None:
+            seen.append(_reason_for(exc))
+        raise
+    if seen is not None and not 200 <= response.status_code < 300:
+        seen.append(f"the destination answered HTTP {response.status_code}")
+    return response
 
 
-logging.getLogger("apprise").addHandler(_Capture(level=logging.DEBUG))
+requests.adapters.HTTPAdapter.send = _observed_send  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager
-def _captured() -> Iterator[list[str]]:
-    lines: list[str] = []
-    token = _capturing.set(lines)
+def _observed() -> Iterator[list[str]]:
+    seen: list[str] = []
+    token = _observing.set(seen)
     try:
-        yield lines
+        yield seen
     finally:
-        _capturing.reset(token)
-
-
-def failure_reason(lines: list[str]) -> str:
-    """A short reason from what Apprise said: refused, timed out, not found, or the HTTP status it got."""
-    text = " ".join(lines).lower()
-    if "refused" in text:
-        return "the destination refused the connection"
-    if "timed out" in text or "timeout" in text:
-        return "the destination did not answer in time"
-    if "name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
-        return "the destination's host name could not be resolved"
-    for line in lines:
-        for word in line.replace("=", " ").replace(".", " ").split():
-            if word.isdigit() and 300 <= int(word) <= 599:
-                return f"the destination answered HTTP {word}"
-    if "ssl" in text or "certificate" in text:
-        return "the destination's TLS certificate or handshake failed"
-    return "the notification service did not accept the message"
+        _observing.reset(token)
 
 
 class AppriseSender:
@@ -110,7 +113,7 @@ class AppriseSender:
             return refused(f"refused by the URL guard: {exc}")
         sink = apprise.Apprise(asset=apprise_asset())
         sink.add(plugin)
-        with _captured() as lines, contextlib.ExitStack() as stack:
+        with _observed() as seen, contextlib.ExitStack() as stack:
             check = None if self._allow_private else stack.enter_context(checked_connections(self._resolve))
             try:
                 ok = bool(sink.notify(title=title, body=body))
@@ -122,4 +125,6 @@ class AppriseSender:
         if check is not None and check.refusal:
             self.forget(url)
             return refused(f"refused by the URL guard: {check.refusal}")
-        return Outcome(False, failure_reason(lines))
+        if check is not None and check.unresolved:
+            return Outcome(False, check.unresolved)
+        return Outcome(False, seen[-1] if seen else "the notification service did not accept the message")

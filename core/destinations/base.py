@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from core.notices import Message
+
 
 @dataclass(frozen=True)
 class Destination:
@@ -18,6 +20,8 @@ class Destination:
     platform: str
     tenant: str
     internal: bool = False
+    # The recipient's own zone, for destinations that write a message's instants as plain text.
+    tz: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ class Adapter(Protocol):
     scheme: str
     platform: str
 
-    async def send(self, destination: Destination, *, title: str, body: str, key: str | None) -> Outcome:
+    async def send(self, destination: Destination, message: Message, *, key: str | None) -> Outcome:
         """Deliver one message; never raises for a delivery problem. `key` identifies the delivery for retries."""
         ...
 

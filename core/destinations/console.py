@@ -6,6 +6,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from core.destinations.base import Destination, Outcome
+from core.notices import Message
 
 CONSOLE_SCHEME = "soonishconsole"
 
@@ -35,11 +36,12 @@ class ConsoleAdapter:
         if listener in self._listeners:
             self._listeners.remove(listener)
 
-    async def send(self, destination: Destination, *, title: str, body: str, key: str | None) -> Outcome:
+    async def send(self, destination: Destination, message: Message, *, key: str | None) -> Outcome:
         """Show the message to every listener; undelivered when no console runs in this process."""
         if not self._listeners:
             return Outcome(False, "no console is running in the worker's process")
         user = urlsplit(destination.url).hostname or ""
+        title, body = message.plain(destination.tz)
         for listener in list(self._listeners):
             listener(user, title, body)
         return Outcome(True)

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from core.destinations.base import Destination, Outcome, refused
+from core.notices import Instant, Message
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,12 @@ def channel_of(url: str) -> int | None:
         return None
     tail = parts.path.strip("/")
     return int(tail) if tail.isdigit() else None
+
+
+def discord_time(instant: Instant) -> str:
+    """Discord's timestamp markup: every reader sees the full date and time in their own zone, and how soon."""
+    stamp = int(instant.at.timestamp())
+    return f"<t:{stamp}:F> (<t:{stamp}:R>)"
 
 
 def nonce_for(key: str) -> str:
@@ -205,7 +212,7 @@ class DiscordAdapter:
             self._dm_channels[user] = int(data["id"])
         return self._dm_channels[user]
 
-    async def send(self, destination: Destination, *, title: str, body: str, key: str | None) -> Outcome:
+    async def send(self, destination: Destination, message: Message, *, key: str | None) -> Outcome:
         """Deliver to a channel of the event's guild or to a member's DMs; never raises for a delivery problem."""
         parts = urlsplit(destination.url)
         target = parts.path.strip("/")
@@ -213,6 +220,7 @@ class DiscordAdapter:
         fallback = (query.get("fallback") or [""])[0]
         if not target.isdigit() or parts.hostname not in ("channel", "dm"):
             return refused("that is not a Discord destination of this bot")
+        title, body = message.render(when=discord_time)
         content = f"**{title}**\n{body}" if title else body
         try:
             if parts.hostname == "channel":

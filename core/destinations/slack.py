@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import datetime
 from typing import Any
 
 import httpx
 
 from core.destinations.base import Destination, Outcome, refused
+from core.notices import Instant, Message, local
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,16 @@ def slack_url(team: str, channel: str) -> str:
 def escape(text: str) -> str:
     """Slack's escaping of user text, so nothing in it becomes a mention, link or markup token."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def date(when: datetime, fallback: str) -> str:
+    """An instant in Slack's `<!date>` markup, shown in each reader's zone; `fallback` where it cannot be."""
+    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time}}|{escape(fallback)}>"
+
+
+def slack_time(instant: Instant) -> str:
+    """A message's instant in Slack's date markup, with a plain fallback in the event's zone."""
+    return date(instant.at, local(instant))
 
 
 def _retry_after(value: str | None) -> float:
@@ -79,7 +91,7 @@ class SlackAdapter:
                 self._team = str(data.get("team_id") or "")
         return self._team
 
-    async def send(self, destination: Destination, *, title: str, body: str, key: str | None) -> Outcome:
+    async def send(self, destination: Destination, message: Message, *, key: str | None) -> Outcome:
         """Post into the event's own workspace; never raises for a delivery problem."""
         # Slack ids are upper case and urlsplit lower-cases the host, so read the text itself.
         team, _, channel = destination.url.split("://", 1)[1].partition("/")
@@ -93,7 +105,8 @@ class SlackAdapter:
                 return refused("the bot's Slack token does not belong to this event's workspace")
         except (httpx.HTTPError, ValueError) as exc:
             return Outcome(False, f"Slack could not be reached ({type(exc).__name__})")
-        text = f"*{escape(title)}*\n{escape(body)}" if title else escape(body)
+        title, body = message.render(when=slack_time, text=escape)
+        text = f"*{title}*\n{body}" if title else body
         error = await self._post(channel, text)
         if error:
             log.warning("a Slack reminder was not delivered: %s", error)

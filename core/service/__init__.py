@@ -1,5 +1,6 @@
 """The service layer: one keyword-only function per command, shared by every front end."""
 
+from core.service.announcements import Announcement, event_of_mirror, find_announcement, record_announcement
 from core.service.context import Core
 from core.service.events import (
     EventDraft,
@@ -11,24 +12,44 @@ from core.service.events import (
     show_event,
     update_event,
 )
+from core.service.home import MemberHome, member_home
 from core.service.integrations import add_integration, list_integrations, remove_integration, test_integration
-from core.service.keys import authenticate_api_key, create_api_key
+from core.service.keys import (
+    ApiKeyView,
+    IssuedApiKey,
+    authenticate_api_key,
+    create_api_key,
+    issue_api_key,
+    list_api_keys,
+    revoke_api_key,
+)
 from core.service.subscriptions import subscribe, unsubscribe
 from core.service.users import set_timezone, show_user
 
 __all__ = [
+    "Announcement",
+    "ApiKeyView",
     "Core",
     "EventDraft",
     "EventPatch",
+    "IssuedApiKey",
+    "MemberHome",
     "add_integration",
     "authenticate_api_key",
     "cancel_event",
     "create_api_key",
     "create_event",
     "event_deliveries",
+    "event_of_mirror",
+    "find_announcement",
+    "issue_api_key",
+    "list_api_keys",
     "list_events",
     "list_integrations",
+    "member_home",
+    "record_announcement",
     "remove_integration",
+    "revoke_api_key",
     "set_timezone",
     "show_event",
     "show_user",

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.destinations import Sender
 from core.models import utcnow
+from core.quotas import Quotas
 from core.scheduling import Scheduler
 from core.secrets import SecretBox
 from core.urlguard import Resolver
@@ -26,3 +27,4 @@ class Core:
     allow_private_urls: bool = False
     resolve: Resolver | None = None
     clock: Callable[[], datetime] = field(default=utcnow)
+    quotas: Quotas = field(default_factory=Quotas)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -15,10 +17,12 @@ from core.destinations import PLATFORMS
 from core.errors import Conflict, InvalidInput, InvalidTime, NotFound, PermissionDenied, SoonishError
 from core.models import Event, EventDetails, EventParticipant, EventStatus, NotificationLog, User, parse_row_id
 from core.service.context import Core
+from core.service.limits import Action, Charge, charge, refund, tenant_scope, user_scope
 from core.service.users import user_for
-from core.timeparse import parse_offsets, parse_when, require_future, zone
+from core.text import check_block, check_line, is_plain_ref
+from core.timeparse import parse_offsets, read_when, require_future, zone
 from core.urlguard import guard_url, mask_url
-from core.views import Actor, DeliveryView, EventView
+from core.views import Actor, DeliveryView, EventView, TimeReading
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
@@ -27,6 +31,7 @@ MAX_DURATION = timedelta(days=31)
 # Event workflows are given a three-year execution timeout; two years ahead plus a month-long event fits in it.
 MAX_AHEAD = timedelta(days=730)
 LIMITS = {"name": 100, "description": 2000, "location": 200, "link": 500}
+MULTILINE = frozenset({"description"})
 LIST_LIMIT = 25
 LOG_LIMIT = 100
 
@@ -64,7 +69,24 @@ class EventPatch:
     default_offsets: str | Sequence[int] | None = None
 
 
+@contextmanager
+def about(field: str) -> Iterator[None]:
+    """Errors raised inside are about this input of the event (so a form can show them beside it)."""
+    try:
+        yield
+    except SoonishError as exc:
+        if exc.field is None:
+            exc.field = field
+        raise
+
+
 def _text(field: str, value: str, *, required: bool = False) -> str:
+    with about(field):
+        return _checked_text(field, value, required=required)
+
+
+def _checked_text(field: str, value: str, *, required: bool = False) -> str:
+    value = check_block(f"event {field}", value) if field in MULTILINE else check_line(f"event {field}", value)
     value = value.strip()
     if required and not value:
         raise InvalidInput(f"The event {field} cannot be empty.")
@@ -83,18 +105,25 @@ def _text(field: str, value: str, *, required: bool = False) -> str:
 
 
 def _instant(value: When, *, tz: str, now: datetime, what: str) -> datetime:
+    return _read(value, tz=tz, now=now, what=what)[0]
+
+
+def _read(value: When, *, tz: str, now: datetime, what: str) -> tuple[datetime, TimeReading | None]:
+    """The instant a given or typed time means; for typed text, also how it was read."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            return value.replace(tzinfo=zone(tz)).astimezone(zone("UTC"))
-        return value.astimezone(zone("UTC"))
+            return value.replace(tzinfo=zone(tz)).astimezone(zone("UTC")), None
+        return value.astimezone(zone("UTC")), None
+    check_line(what, value)
     try:
-        return parse_when(value, tz=tz, now=now)
+        reading = read_when(value, tz=tz, now=now)
     except InvalidTime as exc:
         raise InvalidTime(f"The {what}: {exc.message}") from exc
+    return reading.instant, TimeReading(typed=" ".join(value.split()), notes=reading.notes)
 
 
-def _check_start(start: datetime, now: datetime) -> None:
-    require_future(start, now=now, what="start time")
+def _check_start(start: datetime, now: datetime, user_zone: str) -> None:
+    require_future(start, now=now, what="start time", tz=user_zone)
     if start - now > MAX_AHEAD:
         raise InvalidTime("An event can start at most two years from now.")
 
@@ -109,6 +138,8 @@ def _check_span(start: datetime, end: datetime) -> None:
 def _offsets(text: str | Sequence[int] | None, fallback: Sequence[int]) -> tuple[int, ...]:
     if text is None:
         return tuple(fallback)
+    if isinstance(text, str):
+        check_line("reminder times", text)
     return parse_offsets(text)
 
 
@@ -149,7 +180,7 @@ async def _count(session: AsyncSession, event_id: int) -> int:
 async def find_event(session: AsyncSession, actor: Actor, ref: str | int) -> Event:
     """An event of the actor's tenant by id, public code or exact name; other tenants' events do not exist."""
     text = str(ref).strip()
-    if not text or len(text) > 100:
+    if not text or len(text) > 100 or not is_plain_ref(text):
         raise NotFound("Give an event by its id, its code or its name.")
     base = select(Event).where(Event.tenant == actor.tenant)
     found = None
@@ -214,12 +245,16 @@ async def create_event(*, core: Core, actor: Actor, draft: EventDraft) -> EventV
         channel_url = await guard_url(draft.channel_url, allow_private=core.allow_private_urls, resolve=core.resolve)
     async with core.sessions.begin() as session:
         organizer = await user_for(session, actor)
-        tz = zone((draft.timezone or organizer.timezone).strip()).key
-        start = _instant(draft.start, tz=tz, now=now, what="start time")
-        _check_start(start, now)
-        end = start if draft.end is None or draft.end == "" else _instant(draft.end, tz=tz, now=now, what="end time")
-        _check_span(start, end)
-        offsets = _offsets(draft.default_offsets, offsets_of(organizer.default_offsets) or DEFAULT_OFFSETS)
+        with about("timezone"):
+            tz = zone((draft.timezone or organizer.timezone).strip()).key
+        with about("start"):
+            start, reading = _read(draft.start, tz=tz, now=now, what="start time")
+            _check_start(start, now, organizer.timezone)
+        with about("end"):
+            end = start if not draft.end else _instant(draft.end, tz=tz, now=now, what="end time")
+            _check_span(start, end)
+        with about("remind"):
+            offsets = _offsets(draft.default_offsets, offsets_of(organizer.default_offsets) or DEFAULT_OFFSETS)
         event = Event(
             tenant=actor.tenant,
             name=name,
@@ -239,13 +274,31 @@ async def create_event(*, core: Core, actor: Actor, draft: EventDraft) -> EventV
         event.code = await _unused_code(session)
         session.add(event)
         await session.flush()
-        view = event_view(event, 0)
+        view = dataclasses.replace(event_view(event, 0), start_reading=reading)
+        uses = await charge(
+            session,
+            action=Action.EVENT_CREATE,
+            charges=(
+                Charge(
+                    user_scope(organizer),
+                    core.quotas.event_creates_per_user,
+                    "You have created {count} event{s} in {window}",
+                ),
+                Charge(
+                    tenant_scope(actor),
+                    core.quotas.event_creates_per_tenant,
+                    "This community has created {count} event{s} in {window}",
+                ),
+            ),
+            now=now,
+        )
 
     async def undo() -> None:
         async with core.sessions.begin() as s:
             row = await s.get(Event, view.id)
             if row is not None:
                 await s.delete(row)
+            await refund(s, uses)
 
     await signal_change(core, view.id, "created", undo)
     return view
@@ -272,17 +325,22 @@ async def update_event(*, core: Core, actor: Actor, ref: str | int, patch: Event
             event.details.location,
             event.details.link,
         )
-        tz = zone(patch.timezone.strip()).key if patch.timezone else event.timezone
+        with about("timezone"):
+            tz = zone(patch.timezone.strip()).key if patch.timezone else event.timezone
         start, end = event.start_at, event.end_at
+        reading = None
         if patch.start is not None:
-            start = _instant(patch.start, tz=tz, now=now, what="start time")
-            _check_start(start, now)
+            with about("start"):
+                start, reading = _read(patch.start, tz=tz, now=now, what="start time")
+                _check_start(start, now, user.timezone)
             if patch.end is None:
                 end = start + (event.end_at - event.start_at)
-        if patch.end is not None:
-            end = start if patch.end == "" else _instant(patch.end, tz=tz, now=now, what="end time")
-        _check_span(start, end)
-        offsets = _offsets(patch.default_offsets, offsets_of(event.default_offsets))
+        with about("end"):
+            if patch.end is not None:
+                end = start if patch.end == "" else _instant(patch.end, tz=tz, now=now, what="end time")
+            _check_span(start, end)
+        with about("remind"):
+            offsets = _offsets(patch.default_offsets, offsets_of(event.default_offsets))
         name = _text("name", patch.name, required=True) if patch.name is not None else event.name
         details = event.details
         details.description = (
@@ -294,7 +352,7 @@ async def update_event(*, core: Core, actor: Actor, ref: str | int, patch: Event
             event.schedule_changed_at = now
         event.name, event.start_at, event.end_at, event.timezone = name, start, end, tz
         event.default_offsets = _csv(offsets)
-        view = event_view(event, await _count(session, event.id))
+        view = dataclasses.replace(event_view(event, await _count(session, event.id)), start_reading=reading)
 
     async def undo() -> None:
         async with core.sessions.begin() as s:

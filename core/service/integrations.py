@@ -7,20 +7,21 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import notices
 from core.destinations import member_destination
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Integration, User, parse_row_id, utcnow
 from core.secrets import fingerprint
 from core.service.context import Core
+from core.service.limits import Action, Charge, charge, tenant_scope, user_scope
 from core.service.users import user_for
 from core.tags import DM_TAG, parse_tags, split_stored
+from core.text import check_line, is_plain_ref
 from core.urlguard import guard_url, mask_url
 from core.views import Actor, IntegrationTestResult, IntegrationView
 
 MAX_INTEGRATIONS = 20
 MAX_LABEL = 100
-TEST_TITLE = "Soonish test"
-TEST_BODY = "This is a test from Soonish: reminders will reach you here."
 
 
 def integration_view(row: Integration) -> IntegrationView:
@@ -42,6 +43,7 @@ async def add_integration(
     chosen = parse_tags(tags)
     if DM_TAG in chosen:
         raise InvalidInput("The tag 'dm' is reserved for direct messages from the bot; choose another tag.")
+    check_line("label", label or "")
     safe_url = await guard_url(url, allow_private=core.allow_private_urls, resolve=core.resolve)
     scheme = safe_url.split("://", 1)[0].lower()
     name = (label or "").strip() or scheme
@@ -82,6 +84,8 @@ async def list_integrations(*, core: Core, actor: Actor) -> list[IntegrationView
 
 async def _own(session: AsyncSession, user: User, ref: str | int) -> Integration:
     text = str(ref).strip()
+    if not text or not is_plain_ref(text):
+        raise NotFound("Give a destination by its id or its label. /integration list shows yours.")
     query = select(Integration).where(Integration.user_id == user.id)
     if (number := parse_row_id(text)) is not None:
         query = query.where(Integration.id == number)
@@ -104,11 +108,35 @@ async def remove_integration(*, core: Core, actor: Actor, ref: str | int) -> Int
 
 async def test_integration(*, core: Core, actor: Actor, ref: str | int) -> IntegrationTestResult:
     """Send a test message to one of the actor's destinations now, and record how it went."""
-    async with core.sessions() as session:
-        row = await _own(session, await user_for(session, actor), ref)
+    # The use is counted (and committed) before the send: a send that fails still reached the third party.
+    async with core.sessions.begin() as session:
+        user = await user_for(session, actor)
+        row = await _own(session, user, ref)
         row_id, url = row.id, core.secrets.decrypt(row.url_encrypted)
+        await charge(
+            session,
+            action=Action.TEST_SEND,
+            charges=(
+                Charge(
+                    user_scope(user),
+                    core.quotas.test_sends_per_user,
+                    "You have sent {count} test message{s} in {window}",
+                ),
+                Charge(
+                    tenant_scope(actor),
+                    core.quotas.test_sends_per_tenant,
+                    "This community has sent {count} test message{s} in {window}",
+                ),
+                Charge(
+                    f"destination:{row.url_fingerprint}",
+                    core.quotas.test_sends_per_destination,
+                    "This destination has received {count} test message{s} in {window}",
+                ),
+            ),
+            now=core.clock(),
+        )
     destination = member_destination(url, platform=actor.platform, tenant=actor.tenant)
-    outcome = await core.sender.send(destination, title=TEST_TITLE, body=TEST_BODY)
+    outcome = await core.sender.send(destination, notices.test())
     async with core.sessions.begin() as session:
         fresh = await session.get(Integration, row_id)
         if fresh is None:

@@ -13,8 +13,10 @@ from core.planning import PLAN_LIMIT, already_planned
 from core.reminders import reminder_instants
 from core.service.context import Core
 from core.service.events import find_event, offsets_of, signal_change
+from core.service.limits import Action, Charge, charge, refund, tenant_scope, user_scope
 from core.service.users import CHAT_PLATFORMS, user_for
 from core.tags import DM_TAG, parse_tags, split_stored
+from core.text import check_line
 from core.timeparse import Frequency, parse_frequency, parse_offsets
 from core.views import Actor, SubscriptionView
 
@@ -55,6 +57,8 @@ async def subscribe(
 ) -> SubscriptionView:
     """Subscribe the actor to an event, or change their subscription; shows the next reminders it brings."""
     now = core.clock()
+    if isinstance(custom_time_delta_seconds, str):
+        check_line("reminder times", custom_time_delta_seconds)
     requested = parse_tags(tags)
     frequency = parse_frequency(custom_frequency)
     offsets_given = custom_time_delta_seconds is not None and custom_time_delta_seconds != ""
@@ -117,9 +121,27 @@ async def subscribe(
             custom_frequency=frequency.value,
             next_reminders=tuple(upcoming),
         )
+        uses = await charge(
+            session,
+            action=Action.SUBSCRIBE,
+            charges=(
+                Charge(
+                    user_scope(user),
+                    core.quotas.subscribes_per_user,
+                    "You have subscribed or changed a subscription {count} time{s} in {window}",
+                ),
+                Charge(
+                    tenant_scope(actor),
+                    core.quotas.subscribes_per_tenant,
+                    "This community has made {count} subscription{s} or change{s} in {window}",
+                ),
+            ),
+            now=now,
+        )
 
     async def undo() -> None:
         async with core.sessions.begin() as s:
+            await refund(s, uses)
             row = await s.get(EventParticipant, participant_id)
             if row is None:
                 return

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import InvalidInput
 from core.models import User, utcnow
 from core.service.context import Core
+from core.text import without_control
 from core.timeparse import zone
 from core.views import Actor, UserView
 
@@ -37,16 +38,18 @@ async def user_for(session: AsyncSession, actor: Actor) -> User:
         User.platform == actor.platform, User.tenant == actor.tenant, User.platform_user_id == actor.user_id
     )
     user = (await session.execute(query)).scalar_one_or_none()
+    # A platform's display name is shown, never typed into a command: what cannot be stored is left out.
+    display_name = without_control(actor.display_name)[:100]
     if user is not None:
-        if actor.display_name and user.display_name != actor.display_name[:100]:
-            user.display_name = actor.display_name[:100]
+        if display_name and user.display_name != display_name:
+            user.display_name = display_name
         return user
     # Insert-if-absent, then read: safe when two requests create the same user at once, without a SAVEPOINT.
     values = {
         "platform": actor.platform,
         "tenant": actor.tenant,
         "platform_user_id": actor.user_id,
-        "display_name": actor.display_name[:100],
+        "display_name": display_name,
         "timezone": "UTC",
         "default_offsets": "",
         "created_at": utcnow(),

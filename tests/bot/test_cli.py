@@ -61,7 +61,7 @@ async def test_console_reads_commands_from_a_pipe_and_prints_reminders(tmp_path:
             "/timezone Europe/Berlin",
             '/event create name:"Game night" start:"in 9 seconds" remind:"4s"',
             '/subscribe "Game night" remind:"4s"',
-            "/event create name:Oops start:yesterday",
+            '/event create name:Oops start:"yesterday 10:00"',
             "/integration add json://127.0.0.1/hook",
             "/frobnicate",
         ]
@@ -79,6 +79,7 @@ async def test_console_reads_commands_from_a_pipe_and_prints_reminders(tmp_path:
     assert code == 0, out[-2000:]
     assert "Your time zone is Europe/Berlin." in out
     assert "Event created." in out
+    assert "Read 'in 9 seconds' as " in out
     assert "Subscribed to Game night" in out
     assert "is in the past." in out
     assert "not on the public internet" in out

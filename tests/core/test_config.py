@@ -76,3 +76,26 @@ def test_secret_key_must_be_a_fernet_key(monkeypatch: pytest.MonkeyPatch, tmp_pa
     good = "u1Xn0lJY7fW0tq3sQb1rj3P2e1w9mFvD6sB2zQH3c5E="
     assert _settings(monkeypatch, tmp_path, SOONISH_SECRET_KEY=good).encryption_key == good.encode()
     assert not (tmp_path / "var" / "secret.key").exists()
+
+
+def test_quotas_have_defaults_and_read_count_per_window(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Quotas default to a community's sensible values; COUNT/WINDOW and 'off' set them."""
+    assert str(_settings(monkeypatch, tmp_path).quotas.event_creates_per_user) == "20/1h"
+    settings = _settings(
+        monkeypatch, tmp_path, SOONISH_QUOTA_EVENTS_PER_USER="5/10m", SOONISH_QUOTA_TEST_SENDS_PER_DESTINATION="off"
+    )
+    assert (settings.quotas.event_creates_per_user.limit, settings.quotas.event_creates_per_user.window_seconds) == (
+        5,
+        600,
+    )
+    assert settings.quotas.test_sends_per_destination.limit is None
+
+
+def test_bad_quota_is_explained(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A quota that is not COUNT/WINDOW names the setting and how to write one."""
+    for value in ("twenty", "0/1h", "5/0m", "5/40d"):
+        with pytest.raises(ValidationError) as caught:
+            _settings(monkeypatch, tmp_path, SOONISH_QUOTA_SUBSCRIBES_PER_USER=value)
+        message = explain(caught.value)
+        assert message.startswith("SOONISH_QUOTA_SUBSCRIBES_PER_USER: Value error, "), value
+        assert "quota" in message and value not in message, message

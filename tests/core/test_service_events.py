@@ -39,7 +39,7 @@ ADMIN = Actor(platform="console", tenant="guild-a", user_id="boss", display_name
 API_ORGANIZER = Actor(platform="api", tenant="api", user_id="alice", display_name="alice")
 WHEN_HINT = "Try 'tomorrow 7pm', 'in 2 hours', 'next friday 18:00' or '2026-12-01 19:00'."
 ZONE_HINT = "Use an IANA name such as Europe/Berlin or America/New_York."
-OFFSET_HINT = "Use a number and a unit, such as 30m, 1h30m, 2 days or 1w."
+OFFSET_HINT = "Use a number and a unit, such as 30m, 1h 30m, 1.5h, an hour or 2 days; separate several with commas."
 
 
 # Creating
@@ -96,12 +96,41 @@ async def test_bad_times_are_refused_and_create_nothing(runtime: Runtime) -> Non
                 InvalidTime,
                 f"The start time: Could not understand the time 'when pigs fly'. {WHEN_HINT}",
             ),
-            ({"start": "2001-01-01 10:00"}, InvalidTime, "The start time 2001-01-01 10:00 UTC is in the past."),
+            ({"start": "2001-01-01 10:00"}, InvalidTime, "The start time Mon 01 Jan 2001, 10:00 UTC is in the past."),
             ({"end": "in 2 days"}, InvalidTime, "The end time is before the start time."),
             ({"end": "in 40 days"}, InvalidTime, "An event can last at most 31 days."),
             ({"timezone": "Mars/Olympus_Mons"}, InvalidInput, f"Unknown time zone 'Mars/Olympus_Mons'. {ZONE_HINT}"),
         ],
     )
+
+
+async def test_create_says_how_a_typed_start_was_read(runtime: Runtime) -> None:
+    """The answer to a create carries the typed start and each choice made reading it; a later show does not."""
+    event = await new_event(runtime, start="saturday at 8")
+    assert event.start_reading is not None
+    assert event.start_reading.typed == "saturday at 8"
+    assert event.start_reading.notes == ("8 without am/pm read as 20:00 (add am or pm to choose)",)
+    assert (event.start_at.weekday(), event.start_at.hour) == (5, 20)  # the organizer's zone is UTC
+    assert (await service.show_event(core=runtime.core, actor=ORGANIZER, ref=event.code)).start_reading is None
+
+
+async def test_past_start_is_shown_in_the_organizers_own_zone(runtime: Runtime) -> None:
+    """A past start in another zone is refused with the time on the organizer's own wall clock."""
+    await service.set_timezone(core=runtime.core, actor=ORGANIZER, timezone="America/New_York")
+    draft = EventDraft(name="Retro", start="2001-01-01 10:00", timezone="Asia/Tokyo")
+    message = await refused(runtime, service.create_event(core=runtime.core, actor=ORGANIZER, draft=draft), InvalidTime)
+    assert message == "The start time Sun 31 Dec 2000, 20:00 America/New_York is in the past."
+
+
+async def test_update_says_how_the_new_start_was_read(runtime: Runtime) -> None:
+    """The answer to a move carries how its new start text was read; a change without a new start carries none."""
+    event = await new_event(runtime)
+    patch = EventPatch(start="next week monday 18:00")
+    moved = await service.update_event(core=runtime.core, actor=ORGANIZER, ref=event.code, patch=patch)
+    assert moved.start_reading is not None and moved.start_reading.typed == "next week monday 18:00"
+    assert (moved.start_at.weekday(), moved.start_at.hour) == (0, 18)
+    renamed = await service.update_event(core=runtime.core, actor=ORGANIZER, ref=event.code, patch=EventPatch(name="X"))
+    assert renamed.start_reading is None
 
 
 async def test_bad_default_offsets_are_refused_and_create_nothing(runtime: Runtime) -> None:
@@ -139,7 +168,7 @@ async def test_bad_texts_are_refused_and_create_nothing(runtime: Runtime) -> Non
             (
                 {"name": "Launch\nparty"},
                 InvalidInput,
-                "The event name cannot contain line breaks or control characters.",
+                "The event name cannot contain line breaks or control characters (found U+000A).",
             ),
             (
                 {"description": "x" * 2001},
@@ -224,7 +253,7 @@ async def test_bad_update_is_refused_and_changes_nothing(runtime: Runtime) -> No
     """Each bad update gets its own message; the event, its rows and its workflow stay exactly as they were."""
     event = await new_event(runtime)
     cases: list[tuple[dict[str, Any], type[InvalidInput], str]] = [
-        ({"start": "2001-01-01 10:00"}, InvalidTime, "The start time 2001-01-01 10:00 UTC is in the past."),
+        ({"start": "2001-01-01 10:00"}, InvalidTime, "The start time Mon 01 Jan 2001, 10:00 UTC is in the past."),
         (
             {"start": "when pigs fly"},
             InvalidTime,

@@ -95,7 +95,7 @@ async def test_bad_tags_and_labels_are_refused_and_store_nothing(runtime: Runtim
         ),
         ({"tags": [f"t{i}" for i in range(11)]}, "At most 10 tags, please (11 given)."),
         ({"label": "x" * 101}, "A label is 1 to 100 printable characters."),
-        ({"label": "my\thook"}, "A label is 1 to 100 printable characters."),
+        ({"label": "my\thook"}, "The label cannot contain line breaks or control characters (found U+0009)."),
     ]
     for fields, message in cases:
         attempt = service.add_integration(core=runtime.core, actor=MEMBER, url=SECRET_URL, **fields)

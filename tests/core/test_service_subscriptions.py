@@ -16,7 +16,7 @@ from core.views import Actor
 from tests.conftest import MEMBER, ORGANIZER
 from tests.core.helpers import NEXT_YEAR, SECRET_URL, new_event, refused, row_counts, signals, unreachable_core
 
-OFFSET_HINT = "Use a number and a unit, such as 30m, 1h30m, 2 days or 1w."
+OFFSET_HINT = "Use a number and a unit, such as 30m, 1h 30m, 1.5h, an hour or 2 days; separate several with commas."
 UNREACHABLE = "The reminder scheduler is unreachable; nothing was changed."
 
 

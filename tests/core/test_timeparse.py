@@ -9,11 +9,13 @@ import pytest
 from core.errors import InvalidInput, InvalidTime
 from core.timeparse import (
     Frequency,
+    date_order,
     format_offset,
     format_offsets,
     parse_frequency,
     parse_offsets,
     parse_when,
+    read_when,
     require_future,
     zone,
 )
@@ -22,7 +24,7 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)  # a Saturday; 13:00 in Berlin, 
 BERLIN = "Europe/Berlin"
 EXAMPLES = "Try 'tomorrow 7pm', 'in 2 hours', 'next friday 18:00' or '2026-12-01 19:00'."
 ZONE_EXAMPLES = "Use an IANA name such as Europe/Berlin or America/New_York."
-OFFSET_EXAMPLES = "Use a number and a unit, such as 30m, 1h30m, 2 days or 1w."
+OFFSET_EXAMPLES = "Use a number and a unit, such as 30m, 1h 30m, 1.5h, an hour or 2 days; separate several with commas."
 
 
 def utc(*args: int) -> datetime:
@@ -135,7 +137,7 @@ def test_natural_language_is_relative_to_now_in_zone(text: str, expected: dateti
 
 
 def test_bare_time_of_day_is_understood() -> None:
-    """A bare '7pm' is today at 19:00 local (dateparser drops it when given an aware base)."""
+    """A bare '7pm' is today at 19:00 local."""
     assert parse_when("7pm", tz=BERLIN, now=NOW) == utc(2026, 11, 28, 18, 0)
 
 
@@ -168,9 +170,9 @@ def test_tomorrow_uses_the_offset_of_that_day() -> None:
 
 
 def test_natural_repeated_time_matches_iso_reading() -> None:
-    """A repeated local time reads the same through dateparser as through ISO (first occurrence)."""
+    """A repeated local time reads the same in a phrase as through ISO (first occurrence)."""
     now = utc(2026, 10, 24, 12, 0)
-    assert parse_when("tomorrow 2:30", tz=BERLIN, now=now) == utc(2026, 10, 25, 0, 30)
+    assert parse_when("tomorrow 02:30", tz=BERLIN, now=now) == utc(2026, 10, 25, 0, 30)
 
 
 def test_combined_relative_duration() -> None:
@@ -246,10 +248,17 @@ def test_naive_now_is_a_programming_error() -> None:
 
 
 def test_require_future_rejects_past() -> None:
-    """A past start time is refused with the time in UTC."""
+    """A past start time is refused with the time in UTC when no zone is given."""
     with pytest.raises(InvalidTime) as caught:
         require_future(utc(2026, 11, 27, 10, 0), now=NOW)
-    assert caught.value.message == "The start time 2026-11-27 10:00 UTC is in the past."
+    assert caught.value.message == "The start time Fri 27 Nov 2026, 10:00 UTC is in the past."
+
+
+def test_require_future_shows_the_users_zone() -> None:
+    """A past start time is written on the user's own wall clock, not in UTC."""
+    with pytest.raises(InvalidTime) as caught:
+        require_future(utc(2026, 11, 27, 10, 0), now=NOW, tz="America/New_York")
+    assert caught.value.message == "The start time Fri 27 Nov 2026, 05:00 America/New_York is in the past."
 
 
 def test_require_future_rejects_now_itself() -> None:
@@ -262,7 +271,7 @@ def test_require_future_names_what_is_checked() -> None:
     """The message names the field the caller checks."""
     with pytest.raises(InvalidTime) as caught:
         require_future(utc(2026, 11, 27, 10, 0), now=NOW, what="end time")
-    assert caught.value.message == "The end time 2026-11-27 10:00 UTC is in the past."
+    assert caught.value.message == "The end time Fri 27 Nov 2026, 10:00 UTC is in the past."
 
 
 def test_require_future_accepts_future() -> None:
@@ -295,9 +304,19 @@ def test_comma_separated_offsets() -> None:
     assert parse_offsets("1d, 1h") == (86_400, 3_600)
 
 
-def test_space_separated_offsets() -> None:
-    """Spaces separate offsets too: '1h 30m' is two reminders."""
-    assert parse_offsets("30m 1h") == (3_600, 1_800)
+def test_spaced_parts_are_one_offset() -> None:
+    """'1h 30m' is one reminder 90 minutes before, not two."""
+    assert parse_offsets("1h 30m") == (5_400,)
+
+
+def test_smaller_unit_first_is_refused() -> None:
+    """'30m 1h' could be two reminders or one: it is refused with how to write either."""
+    with pytest.raises(InvalidTime) as caught:
+        parse_offsets("30m 1h")
+    assert caught.value.message == (
+        "The reminder offset '30m 1h' repeats a unit or puts a smaller one first: write one offset largest unit "
+        "first (1h 30m is 90 minutes), and separate several offsets with commas (1d, 1h)."
+    )
 
 
 def test_offsets_are_deduplicated_and_sorted() -> None:
@@ -465,3 +484,57 @@ def test_unknown_frequency_names_accepted_values() -> None:
     with pytest.raises(InvalidInput) as caught:
         parse_frequency("monthly")
     assert caught.value.message == "Unknown countdown frequency 'monthly'. Use one of: none, hourly, daily, weekly."
+
+
+# read_when: how a phrase was read
+
+TUESDAY = datetime(2026, 12, 1, 14, 30, tzinfo=UTC)  # Tue 1 Dec 2026, 15:30 in Berlin
+
+
+def test_bare_hour_reading_is_explained() -> None:
+    """An hour without am/pm says which half of the day it was taken as, and how to choose."""
+    reading = read_when("thursday at 8", tz=BERLIN, now=TUESDAY)
+    assert reading.instant == utc(2026, 12, 3, 19, 0)
+    assert reading.notes == ("8 without am/pm read as 20:00 (add am or pm to choose)",)
+
+
+def test_next_weekday_reading_is_explained() -> None:
+    """'next saturday' says it was taken as the first one after today, and how to write the one after."""
+    reading = read_when("next sat 10am", tz=BERLIN, now=TUESDAY)
+    assert reading.notes == (
+        "next Saturday read as the first one after today, Sat 05 Dec; for the one a week later write "
+        "'saturday next week'",
+    )
+
+
+def test_numeric_date_order_is_explained() -> None:
+    """A numeric date read by the zone's habit says which order was used."""
+    reading = read_when("03/04 19:00", tz=BERLIN, now=TUESDAY)
+    assert reading.notes == ("03/04 read day first, as usual in Europe/Berlin: 3 April",)
+
+
+def test_zone_in_the_text_is_named() -> None:
+    """A zone taken from the text is named with the zone it stands for."""
+    assert read_when("8pm PST", tz=BERLIN, now=TUESDAY).notes == ("read in PST (America/Los_Angeles)",)
+
+
+def test_a_time_passed_today_says_it_means_tomorrow() -> None:
+    """An explicit time already passed today says it was moved to tomorrow."""
+    reading = read_when("3pm", tz=BERLIN, now=TUESDAY)
+    assert (reading.instant, reading.notes) == (utc(2026, 12, 2, 14, 0), ("tomorrow, as 15:00 has passed today",))
+
+
+def test_a_plain_phrase_needs_no_explanation() -> None:
+    """A phrase with nothing to choose carries no notes."""
+    assert read_when("tomorrow 19:00", tz=BERLIN, now=TUESDAY).notes == ()
+
+
+def test_month_first_zone_reads_month_first() -> None:
+    """In a US zone 03/04 is the 4th of March."""
+    assert date_order("America/New_York") == "month"
+    assert read_when("03/04 19:00", tz="America/New_York", now=TUESDAY).instant == utc(2027, 3, 5, 0, 0)
+
+
+def test_zones_without_a_habit_have_no_date_order() -> None:
+    """UTC and Canada have no single day/month order."""
+    assert (date_order("UTC"), date_order("America/Toronto"), date_order("Asia/Kolkata")) == (None, None, "day")

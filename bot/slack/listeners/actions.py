@@ -1,46 +1,46 @@
-"""Buttons: Subscribe and Unsubscribe on an event's announcement."""
+"""Buttons: Subscribe and Unsubscribe on an event's announcement, run as `/subscribe` and `/unsubscribe`."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot import render
+from bot.grammar import BY_WORDS, Command
+from bot.live import LiveAnnouncements
 from bot.slack import blocks
 from bot.slack.identity import interaction_actor
-from core import service
+from bot.slack.listeners.commands import run_and_reply
 from core.service import Core
 
 
-async def subscribe_pressed(*, core: Core, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
-    """Subscribe the presser with their default reminders; tell only them."""
-    actor = interaction_actor(body)
-    sub = await service.subscribe(core=core, actor=actor, ref=str(action.get("value") or ""))
-    me = await service.show_user(core=core, actor=actor)
-    text = render.subscription(sub, blocks.slack_time(me.timezone))
-    await respond(text=text, response_type="ephemeral", replace_original=False)
-
-
-async def unsubscribe_pressed(
-    *, core: Core, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+async def button_pressed(
+    *,
+    core: Core,
+    live: LiveAnnouncements,
+    words: str,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
 ) -> None:
-    """Unsubscribe the presser; tell only them."""
-    name = await service.unsubscribe(core=core, actor=interaction_actor(body), ref=str(action.get("value") or ""))
-    await respond(text=f"Unsubscribed from {name}.", response_type="ephemeral", replace_original=False)
+    """Run the button's command for the presser, with their defaults, through the same dispatch as typing it."""
+    cmd = Command(spec=BY_WORDS[words], argument=str(action.get("value") or ""))
+    channel_id = str((body.get("channel") or {}).get("id") or "")
+    actor = interaction_actor(body)
+    await run_and_reply(core=core, live=live, cmd=cmd, actor=actor, channel_id=channel_id, respond=respond)
 
 
-def register(app: AsyncApp, core: Core) -> None:
+def _listener(core: Core, live: LiveAnnouncements, words: str) -> Callable[..., Awaitable[None]]:
+    # Bolt passes listeners their arguments by name, so the command is bound here rather than as a default.
+    async def on_press(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        await button_pressed(core=core, live=live, words=words, body=body, action=action, respond=respond)
+
+    return on_press
+
+
+def register(app: AsyncApp, core: Core, live: LiveAnnouncements) -> None:
     """Listen to the announcement's buttons."""
-
-    @app.action(blocks.SUBSCRIBE)
-    async def on_subscribe(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        await subscribe_pressed(core=core, body=body, action=action, respond=respond)
-
-    @app.action(blocks.UNSUBSCRIBE)
-    async def on_unsubscribe(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
-    ) -> None:
-        await ack()
-        await unsubscribe_pressed(core=core, body=body, action=action, respond=respond)
+    for action_id, words in ((blocks.SUBSCRIBE, "subscribe"), (blocks.UNSUBSCRIBE, "unsubscribe")):
+        app.action(action_id)(_listener(core, live, words))

@@ -1,6 +1,8 @@
 """A local fake of Discord: the REST API and a gateway, enough to drive the real discord.py client.
 
 Every REST call is recorded; the gateway sends READY and GUILD_CREATE, then whatever interactions a test dispatches.
+Messages are kept as a member would see them: a deferred response keeps the deferral's visibility for the
+first follow-up (as Discord does), edits change the stored message, deletions hide it.
 """
 
 from __future__ import annotations
@@ -63,6 +65,13 @@ class FakeDiscord:
     _seq: int = 0
     _runner: web.AppRunner | None = None
     identified: asyncio.Event = field(default_factory=asyncio.Event)
+    messages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # interaction token -> ids of the messages its answers made, in order; "pending" marks an open deferral
+    _shown: dict[str, list[str]] = field(default_factory=dict)
+    _deferred: dict[str, int] = field(default_factory=dict)
+    _tokens: dict[str, str] = field(default_factory=dict)
+    scheduled_events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    app_permissions: str = EVERYTHING  # what the bot may do in the channel, as interactions report it
 
     @property
     def rest_base(self) -> str:
@@ -120,7 +129,29 @@ class FakeDiscord:
             "pinned": False,
             "type": 0,
             "flags": body.get("flags") or 0,
+            "allowed_mentions": body.get("allowed_mentions"),
         }
+
+    def _store(self, channel_id: int | str, body: dict[str, Any], *, flags: int | None = None) -> dict[str, Any]:
+        message = self.message(channel_id, body)
+        if flags is not None:
+            message["flags"] = flags
+        self.messages[message["id"]] = message
+        return message
+
+    def _edit(self, message_id: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        message = self.messages.get(message_id)
+        if message is None:
+            return None
+        for key in ("content", "embeds", "components", "allowed_mentions"):
+            if key in body:
+                message[key] = body[key] or ([] if key in ("embeds", "components") else body[key])
+        message["edited_timestamp"] = NOW
+        return message
+
+    def _original(self, token: str) -> str | None:
+        shown = self._shown.get(token) or []
+        return shown[0] if shown and shown[0] != "pending" else None
 
     async def _rest(self, request: web.Request) -> web.Response:
         raw = await request.text()
@@ -161,27 +192,85 @@ class FakeDiscord:
                 return self._json({"url": self.gateway_url, "shards": 1, "session_start_limit": {}})
             case "PUT", ["applications", _, "commands"]:
                 return self._json([])
-            case "POST", ["interactions", interaction_id, _token, "callback"]:
+            case "POST", ["interactions", interaction_id, token, "callback"]:
                 kind = int(body.get("type", 0))
                 data = body.get("data") or {}
+                flags = int(data.get("flags") or 0)
+                self._tokens[interaction_id] = token
                 result: dict[str, Any] = {
                     "interaction": {
                         "id": interaction_id,
                         "type": 2,
                         "response_message_loading": kind == 5,
-                        "response_message_ephemeral": bool(int(data.get("flags") or 0) & 64),
+                        "response_message_ephemeral": bool(flags & 64),
                     },
                     "resource": {"type": kind},
                 }
                 if kind == 4:
-                    message = self.message(CHANNEL_ID, data)
+                    message = self._store(CHANNEL_ID, data)
+                    self._shown.setdefault(token, []).append(message["id"])
                     result["interaction"]["response_message_id"] = message["id"]
                     result["resource"]["message"] = message
+                elif kind == 5:
+                    self._deferred[token] = flags & 64
+                    self._shown.setdefault(token, []).append("pending")
                 return self._json(result)
-            case "POST", ["webhooks", _, _token]:
-                return self._json(self.message(CHANNEL_ID, body))
-            case "PATCH", ["webhooks", _, _token, "messages", _]:
-                return self._json(self.message(CHANNEL_ID, body))
+            case "POST", ["webhooks", _, token]:
+                shown = self._shown.setdefault(token, [])
+                if shown and shown[0] == "pending":  # the first follow-up completes the deferral, with its visibility
+                    flags = (int(body.get("flags") or 0) & ~64) | self._deferred[token]
+                    message = self._store(CHANNEL_ID, body, flags=flags)
+                    shown[0] = message["id"]
+                else:
+                    message = self._store(CHANNEL_ID, body)
+                    shown.append(message["id"])
+                return self._json(message)
+            case "PATCH", ["webhooks", _, token, "messages", which]:
+                shown = self._shown.setdefault(token, [])
+                if which == "@original" and shown and shown[0] == "pending":
+                    message = self._store(CHANNEL_ID, body, flags=self._deferred[token])
+                    shown[0] = message["id"]
+                    return self._json(message)
+                edited = self._edit(self._original(token) if which == "@original" else which, body)
+                return self._json(edited) if edited else self._json({"message": "Unknown Message", "code": 10008}, 404)
+            case "GET", ["webhooks", _, token, "messages", "@original"]:
+                original = self._original(token)
+                if original and original in self.messages:
+                    return self._json(self.messages[original])
+                return self._json({"message": "Unknown Message", "code": 10008}, 404)
+            case "DELETE", ["webhooks", _, token, "messages", "@original"]:
+                shown = self._shown.get(token) or []
+                if shown:
+                    if shown[0] != "pending":
+                        self.messages.pop(shown[0], None)
+                    shown[0] = "deleted"
+                return web.Response(status=204)
+            case "POST", ["guilds", guild_id, "scheduled-events"]:
+                scheduled = {
+                    "id": str(self.next_id()),
+                    "guild_id": guild_id,
+                    "channel_id": None,
+                    "creator_id": str(BOT_ID),
+                    "description": None,
+                    "entity_id": None,
+                    "entity_metadata": None,
+                    "status": 1,
+                    "privacy_level": 2,
+                    "user_count": 0,
+                    "image": None,
+                    "recurrence_rule": None,
+                    **body,
+                }
+                self.scheduled_events[scheduled["id"]] = scheduled
+                return self._json(scheduled)
+            case "GET", ["guilds", _, "scheduled-events", event_id] if event_id in self.scheduled_events:
+                return self._json(self.scheduled_events[event_id])
+            case "PATCH", ["guilds", _, "scheduled-events", event_id] if event_id in self.scheduled_events:
+                self.scheduled_events[event_id].update(body)
+                return self._json(self.scheduled_events[event_id])
+            case "PATCH", ["channels", _channel, "messages", message_id]:
+                edited = self._edit(message_id, body)
+                return self._json(edited) if edited else self._json({"message": "Unknown Message", "code": 10008}, 404)
             case "GET", ["channels", channel]:
                 guild = self.channel_guilds.get(int(channel), GUILD_ID)
                 return self._json({"id": channel, "type": 0, "guild_id": str(guild), "name": "general"})
@@ -199,7 +288,7 @@ class FakeDiscord:
                 seen = (int(channel), str(body.get("nonce")))
                 if body.get("enforce_nonce") and seen in self._by_nonce:
                     return self._json(self._by_nonce[seen])
-                created = self.message(channel, body)
+                created = self._store(channel, body)
                 self.created.append((int(channel), body))
                 if body.get("enforce_nonce"):
                     self._by_nonce[seen] = created
@@ -321,7 +410,7 @@ class FakeDiscord:
             "data": data,
             "locale": "en-US",
             "guild_locale": "en-US",
-            "app_permissions": EVERYTHING,
+            "app_permissions": self.app_permissions,
             "entitlements": [],
             "authorizing_integration_owners": {"0": str(GUILD_ID)},
             "context": 0,
@@ -393,15 +482,42 @@ class FakeDiscord:
                 out.append(call.body or {})
         return out
 
+    def shown(self, interaction_id: str) -> list[dict[str, Any]]:
+        """The messages a member can see that answer one interaction (responses and follow-ups, not deleted)."""
+        token = self._tokens.get(interaction_id)
+        ids = self._shown.get(token, []) if token else []
+        return [self.messages[i] for i in ids if i in self.messages]
+
     async def answer(self, interaction_id: str, timeout: float = 10.0) -> dict[str, Any]:
         """The message the member finally sees for one interaction (waiting past any defer)."""
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:
-            shown = [r for r in self.responses(interaction_id) if r.get("type") != 5]
-            if shown:
+            token = self._tokens.get(interaction_id)
+            if token and "pending" not in self._shown.get(token, []) and (shown := self.shown(interaction_id)):
                 return shown[-1]
             await asyncio.sleep(0.02)
         raise AssertionError(f"interaction {interaction_id} was not answered: {self.responses(interaction_id)}")
+
+    async def wait_for(self, check: Any, timeout: float = 10.0) -> None:
+        """Poll until `check()` is truthy (fail after `timeout`)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not check():
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("timed out")
+            await asyncio.sleep(0.02)
+
+    def sent(self) -> list[dict[str, Any]]:
+        """Every message body the bot sent or edited: responses, follow-ups, edits and channel posts."""
+        bodies = []
+        for call in self.calls:
+            if call.method not in ("POST", "PATCH") or not isinstance(call.body, dict):
+                continue
+            if call.path.startswith("/interactions/"):
+                if call.body.get("type") in (4, 7):
+                    bodies.append(call.body.get("data") or {})
+            elif call.path.startswith(("/webhooks/", "/channels/")):
+                bodies.append(call.body)
+        return bodies
 
     def posted(self, channel_id: int) -> list[dict[str, Any]]:
         """The messages the bot posted to a channel through the REST API (not interaction responses)."""

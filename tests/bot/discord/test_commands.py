@@ -34,7 +34,7 @@ async def test_non_organizer_cancel_is_refused(discord_bot: Harness) -> None:
     assert private(shown)
     assert "organizer" in shown["content"].lower()
     info = await run(discord_bot, MEMBER, "event info", event="Game night")
-    assert "scheduled" in info["content"]
+    assert "scheduled" in info["embeds"][0]["footer"]["text"]
 
 
 async def test_member_with_manage_events_may_cancel(discord_bot: Harness) -> None:

@@ -35,6 +35,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.rate_limit: dict[str, int] = defaultdict(int)
         self.refuse: dict[str, str] = {}  # channel -> Slack error code for chat.postMessage there
+        self.admins: set[str] = set()  # users.info says these users administer the workspace
         self.socket_messages: list[dict[str, Any]] = []
         self._sockets: list[web.WebSocketResponse] = []
         self._runner: web.AppRunner | None = None
@@ -44,6 +45,7 @@ class FakeSlack:
         """Listen on a free loopback port."""
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack_sdk reads some methods (users.info) with GET
         app.router.add_post("/respond/{name}", self._respond)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app)
@@ -71,6 +73,7 @@ class FakeSlack:
     async def _record(self, request: web.Request, method: str) -> Call:
         raw = await request.text()
         body = json.loads(raw or "{}") if request.content_type == "application/json" else dict(parse_qsl(raw))
+        body.update(request.query)
         call = Call(method, body, raw, dict(request.headers), time.time())
         self.calls.append(call)
         return call
@@ -82,6 +85,9 @@ class FakeSlack:
             return web.json_response(
                 {"ok": True, "team_id": TEAM, "user_id": BOT_USER, "bot_id": "B0BOT", "team": "Team", "user": "soonish"}
             )
+        if method == "users.info":
+            user = str(call.body.get("user", ""))
+            return web.json_response({"ok": True, "user": {"id": user, "is_admin": user in self.admins}})
         if method == "apps.connections.open":
             return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"})
         if method == "chat.postMessage":

@@ -85,3 +85,18 @@ async def test_subscribe_button_subscribes_and_reminders_arrive_by_dm_and_in_cha
     assert "Standup" in dm[0].body["text"] and "Standup" in channel[0].body["text"]
     assert dm[0].at >= due - 0.5 and channel[0].at >= due - 0.5
     assert dm[0].headers["Authorization"] == f"Bearer {BOT_TOKEN}"
+
+
+async def test_announcement_answered_429_is_retried_and_posted_once(slack: SlackBot) -> None:
+    """A chat.postMessage answered 429 with Retry-After is sent again, and the announcement appears once."""
+    slack.fake.rate_limit[CHANNEL] = 1
+    await slack.command("/event", 'create name:"Busy" start:"in 3 days"', name="busy")
+
+    def attempts() -> list[Any]:
+        return [c for c in slack.fake.posts(CHANNEL) if c.body.get("blocks")]
+
+    await slack.fake.wait_for(lambda: len(attempts()) >= 2, timeout=10)
+    await asyncio.sleep(3)  # past Retry-After (1 s) plus the retry handler's jitter (up to 1 s)
+    assert len(attempts()) == 2  # the refused one and the retry
+    # Nothing to explain to the organizer: the one private answer only says how the start was read.
+    assert [r["text"].startswith("Read 'in 3 days' as ") for r in slack.responses("busy")] == [True]

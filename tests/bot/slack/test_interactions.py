@@ -158,4 +158,39 @@ async def test_text_replies_are_private_and_write_times_in_slack_date_markup(sla
     await slack.command("/event", f"info {code}", name="info")
     (info,) = await slack.fake.wait_for(lambda: slack.responses("info"))
     assert info["response_type"] == "ephemeral"
-    assert "<!date^" in info["text"] and "Europe/Berlin>" in info["text"]
+    shown = json.dumps(info["blocks"])
+    assert "<!date^" in shown and "Europe/Berlin>" in shown
+
+
+async def test_modal_with_a_bad_reminder_shows_the_error_beside_the_reminders(slack: SlackBot) -> None:
+    """A reminder offset the core refuses is shown at the reminders field, not at the date."""
+    start = (slack.rt.core.clock() + timedelta(days=3)).astimezone(zone("UTC"))
+    values = {
+        blocks.NAME: {"type": "plain_text_input", "value": "Retro"},
+        blocks.DATE: {"type": "datepicker", "selected_date": f"{start:%Y-%m-%d}"},
+        blocks.TIME: {"type": "timepicker", "selected_time": "10:00"},
+        blocks.REMIND: {"type": "plain_text_input", "value": "sometimes"},
+    }
+    answer = (await slack.interact(modal_payload(values))).json()
+    assert answer["response_action"] == "errors" and list(answer["errors"]) == [blocks.REMIND]
+    assert "sometimes" in answer["errors"][blocks.REMIND]
+
+
+async def test_a_rate_limited_announcement_is_not_blamed_on_membership(slack: SlackBot) -> None:
+    """When Slack keeps rate-limiting, the organizer is told so, not asked to invite a bot already there."""
+    slack.fake.refuse[CHANNEL] = "ratelimited"
+    await slack.command("/event", 'create name:"Busy" start:"in 3 days"', name="limited")
+    (reply,) = await slack.fake.wait_for(lambda: slack.responses("limited"))
+    assert "is created" in reply["text"] and "rate-limiting" in reply["text"]
+    assert "invite" not in reply["text"].lower()
+
+
+async def test_a_workspace_admin_may_cancel_a_members_event(slack: SlackBot) -> None:
+    """A workspace admin (users.info) cancels an event someone else organized; the event is cancelled."""
+    slack.fake.admins.add(MEMBER)
+    code = await _create(slack, 'create name:"Picnic" start:"in 3 days"')
+    await slack.command("/event", f"cancel {code}", user=MEMBER, name="admin")
+    (reply,) = await slack.fake.wait_for(lambda: slack.responses("admin"))
+    assert reply["response_type"] == "in_channel" and "cancelled" in reply["text"]
+    view = await service.show_event(core=slack.rt.core, actor=_actor(ORGANIZER), ref=code)
+    assert view.status == "cancelled"

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 
+from core import notices
 from core.destinations import Destination, Sender, SlackAdapter
 from core.destinations.slack import slack_url
+from core.notices import Message
 from tests.bot.slack.fake_slack import TEAM, FakeSlack
 
 TOKEN = "xoxb-delivery-test"
@@ -40,7 +43,7 @@ def slack(channel: str, *, team: str = TEAM, tenant: str = TEAM) -> Destination:
 async def test_a_rate_limited_message_is_retried_after_retry_after_not_lost(fake: FakeSlack, sender: Sender) -> None:
     """A 429 with Retry-After is waited out and the message is delivered once."""
     fake.rate_limit["C1"] = 1
-    outcome = await sender.send(slack("C1"), title="Reminder: Quiz", body="Soon.")
+    outcome = await sender.send(slack("C1"), Message("Reminder: Quiz", ("Soon.",)))
     assert outcome.delivered
     attempts = fake.methods("chat.postMessage")
     assert len(attempts) == 2 and attempts[1].at - attempts[0].at >= 0.9
@@ -52,8 +55,8 @@ async def test_messages_to_one_channel_are_spaced_and_other_channels_are_not_hel
     fake: FakeSlack, sender: Sender
 ) -> None:
     """Three messages to one channel go out at least the interval apart; another channel goes out at once."""
-    sends = [sender.send(slack("C1"), title="t", body=str(i)) for i in range(3)]
-    sends.append(sender.send(slack("U2"), title="t", body="dm"))
+    sends = [sender.send(slack("C1"), Message("t", (str(i),))) for i in range(3)]
+    sends.append(sender.send(slack("U2"), Message("t", ("dm",))))
     outcomes = await asyncio.gather(*sends)
     assert all(o.delivered for o in outcomes)
     times = sorted(c.at for c in fake.posts("C1"))
@@ -63,28 +66,28 @@ async def test_messages_to_one_channel_are_spaced_and_other_channels_are_not_hel
 
 async def test_without_a_bot_token_slack_destinations_fail_plainly(fake: FakeSlack) -> None:
     """Without a configured bot token the destination fails plainly; the token never appears in a reason."""
-    outcome = await Sender(allow_private=False).send(slack("C1"), title="t", body="b")
+    outcome = await Sender(allow_private=False).send(slack("C1"), Message("t", ("b",)))
     assert not outcome.delivered and "SLACK_BOT_TOKEN" in str(outcome.error) and TOKEN not in str(outcome.error)
     assert fake.calls == []
 
 
 async def test_a_channel_of_another_workspace_is_refused_and_never_posted(fake: FakeSlack, sender: Sender) -> None:
     """An event of one workspace cannot post into a channel named with another workspace's id."""
-    outcome = await sender.send(slack("C9", team="T0OTHER"), title="t", body="b")
+    outcome = await sender.send(slack("C9", team="T0OTHER"), Message("t", ("b",)))
     assert not outcome.delivered and outcome.final and "workspace" in str(outcome.error)
     assert fake.posts("C9") == []
 
 
 async def test_a_workspace_the_token_does_not_belong_to_is_refused(fake: FakeSlack, sender: Sender) -> None:
     """The one bot token posts only into its own workspace, even for an event of another workspace."""
-    outcome = await sender.send(slack("C9", team="T0OTHER", tenant="T0OTHER"), title="t", body="b")
+    outcome = await sender.send(slack("C9", team="T0OTHER", tenant="T0OTHER"), Message("t", ("b",)))
     assert not outcome.delivered and outcome.final and "token" in str(outcome.error)
     assert fake.posts("C9") == []
 
 
 async def test_mentions_and_markup_in_user_text_are_escaped(fake: FakeSlack, sender: Sender) -> None:
     """A name with <!channel>, a user mention and & reaches Slack escaped, so it pings no one."""
-    outcome = await sender.send(slack("C1"), title="Reminder: <!channel> & <@U1>", body="<!here> soon")
+    outcome = await sender.send(slack("C1"), Message("Reminder: <!channel> & <@U1>", ("<!here> soon",)))
     assert outcome.delivered
     text = fake.posts("C1")[0].body["text"]
     assert "<!" not in text and "<@" not in text
@@ -94,6 +97,20 @@ async def test_mentions_and_markup_in_user_text_are_escaped(fake: FakeSlack, sen
 async def test_a_member_typed_slack_destination_is_never_delivered(fake: FakeSlack, sender: Sender) -> None:
     """The bot's own Slack scheme, given as a member's URL, is refused without any call to Slack."""
     member = Destination(slack_url(TEAM, "C1"), platform="slack", tenant=TEAM, internal=False)
-    outcome = await sender.send(member, title="t", body="b")
+    outcome = await sender.send(member, Message("t", ("b",)))
     assert not outcome.delivered and outcome.final
     assert fake.posts("C1") == []
+
+
+async def test_reminder_times_use_slacks_date_markup_and_names_stay_escaped(fake: FakeSlack, sender: Sender) -> None:
+    """The start is <!date^…> with a plain fallback in the event's zone; the user's text is still escaped."""
+    start = datetime(2026, 12, 3, 19, 0, tzinfo=UTC)
+    message = notices.reminder(
+        name="<!channel> quiz", start=start, tz="Europe/Berlin", due=start, location="", link="", late=False
+    )
+    assert (await sender.send(slack("C1"), message)).delivered
+    stamp = int(start.timestamp())
+    assert fake.posts("C1")[0].body["text"] == (
+        "*Reminder: &lt;!channel&gt; quiz*\n&lt;!channel&gt; quiz starts in a moment: "
+        f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|Thu 03 Dec 2026, 20:00 (Europe/Berlin)>."
+    )

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import apprise
 
+from core import notices
 from core.destinations import Destination, Sender
+from core.notices import Message
 from core.urlguard import apprise_asset
 from tests.sinks import HttpSink
 
@@ -17,7 +21,7 @@ async def test_a_json_webhook_is_the_same_request_apprise_would_make(sink: HttpS
     sender = Sender(allow_private=True)
     try:
         outcome = await sender.send(
-            Destination(ours, platform="api", tenant="api"), title="Reminder: Quiz", body="Starts in 1 hour."
+            Destination(ours, platform="api", tenant="api"), Message("Reminder: Quiz", ("Starts in 1 hour.",))
         )
     finally:
         await sender.aclose()
@@ -49,10 +53,27 @@ async def test_preparing_sends_nothing_and_leaves_refusals_to_the_send(sink: Htt
     try:
         await sender.prepare([good, bad])
         before = dict(sink.attempts)
-        sent = await sender.send(good, title="t", body="b")
-        refused = await sender.send(bad, title="t", body="b")
+        sent = await sender.send(good, Message("t", ("b",)))
+        refused = await sender.send(bad, Message("t", ("b",)))
     finally:
         await sender.aclose()
     assert before == {}
     assert sent.delivered and len(sink.to("/p")) == 1
     assert refused.final and "redirect" in str(refused.error)
+
+
+async def test_a_webhook_reminder_shows_the_start_in_the_event_zone_and_the_recipients(sink: HttpSink) -> None:
+    """Plain-text destinations get the event's local time and, when it differs, the recipient's own."""
+    start = datetime(2026, 12, 3, 19, 0, tzinfo=UTC)
+    message = notices.reminder(
+        name="Quiz", start=start, tz="Europe/Berlin", due=start, location="", link="", late=False
+    )
+    here = Destination(f"json://127.0.0.1:{sink.port}/ny", platform="api", tenant="api", tz="America/New_York")
+    sender = Sender(allow_private=True)
+    try:
+        assert (await sender.send(here, message)).delivered
+    finally:
+        await sender.aclose()
+    assert sink.to("/ny")[0].body["message"] == (
+        "Quiz starts in a moment: Thu 03 Dec 2026, 20:00 (Europe/Berlin; 14:00 America/New_York for you)."
+    )

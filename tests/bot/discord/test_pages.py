@@ -1,0 +1,36 @@
+"""Long answers on Discord come as numbered pages within the 2,000-character limit; nothing is cut."""
+
+from __future__ import annotations
+
+from tests.bot.discord.conftest import Harness
+from tests.bot.discord.test_commands import private
+from tests.bot.discord.test_reminders import ORGANIZER, create
+from tests.bot.logs import add_deliveries
+
+
+async def test_event_log_of_40_deliveries_shows_all_of_them_across_pages(discord_bot: Harness) -> None:
+    """/event log of 40 deliveries shows every one, in private messages of at most 2,000 characters."""
+    h = discord_bot
+    announcement = await create(h, "in 3 days")
+    code = announcement["embeds"][0]["footer"]["text"].split()[1]
+    destinations = await add_deliveries(h.runtime.core, code, 40)
+    iid = await h.fake.command(ORGANIZER, "event log", event=code)
+    await h.fake.answer(iid)
+    await h.fake.wait_for(lambda: len(h.fake.shown(iid)) >= 2 and "page 1 of" in h.fake.shown(iid)[0]["content"])
+    pages = h.fake.shown(iid)
+    total = int(pages[0]["content"].rsplit("of ", 1)[1].rstrip(")"))
+    await h.fake.wait_for(lambda: len(h.fake.shown(iid)) == total)
+    pages = h.fake.shown(iid)
+    assert all(private(p) and len(p["content"]) <= 2000 for p in pages)
+    text = "\n".join(p["content"] for p in pages)
+    assert [d for d in destinations if text.count(d) != 1] == []
+
+
+async def test_a_2000_character_description_is_shown_whole_in_event_info(discord_bot: Harness) -> None:
+    """/event info of an event with a 2,000-character description shows all of it."""
+    h = discord_bot
+    description = ("All about the evening. " * 100)[:1999] + "!"
+    await create(h, "in 3 days", description=description)
+    shown = await h.fake.answer(await h.fake.command(ORGANIZER, "event info", event="Game night"))
+    assert private(shown)
+    assert shown["embeds"][0]["description"] == description
