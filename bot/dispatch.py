@@ -114,7 +114,8 @@ async def _run(
             views = await service.list_events(core=core, actor=actor, include_past=arg.lower() == "all")
             return Reply(render.events(views, when), private=True)
         case "event info":
-            return Reply(render.event(await service.show_event(core=core, actor=actor, ref=arg), when), private=True)
+            view = await service.show_event(core=core, actor=actor, ref=arg)
+            return Reply(render.event(view, when) + "\n" + render.calendar_hint(view), private=True)
         case "event log":
             rows = await service.event_deliveries(core=core, actor=actor, ref=arg)
             return Reply(render.deliveries(rows, when), private=True)
@@ -148,4 +149,11 @@ async def _run(
             return Reply(render.user(await service.set_timezone(core=core, actor=actor, timezone=arg)), private=True)
         case "timezone show":
             return Reply(render.user(me), private=True)
+        case "calendar":
+            if arg.lower() not in ("", "rotate"):
+                return Reply("Use /calendar to see your feed's URL, or /calendar rotate for a new one.", private=True)
+            if arg:
+                feed = await service.rotate_calendar_feed(core=core, actor=actor)
+                return Reply(render.calendar_feed(feed, rotated=True), private=True)
+            return Reply(render.calendar_feed(await service.calendar_feed(core=core, actor=actor)), private=True)
     raise AssertionError(f"no handler for /{words}")

@@ -129,6 +129,7 @@ async def open_runtime(
             sender=sender,
             allow_private_urls=settings.allow_private_urls,
             clock=clock,
+            public_url=settings.public_url.rstrip("/"),
         )
         yield Runtime(settings=settings, engine=engine, client=client, core=core, dev_server=server)
         await asyncio.sleep(EXIT_PAUSE)

@@ -18,7 +18,7 @@ from bot.api import schemas
 from core import service
 from core.errors import SoonishError, Unauthenticated
 from core.service import Core
-from core.views import Actor
+from core.views import Actor, CalendarFile
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +159,42 @@ async def show_user(core: CoreDep, actor: ActorDep) -> schemas.User:
 async def set_timezone(body: schemas.TimezoneUpdate, core: CoreDep, actor: ActorDep) -> schemas.User:
     """Set the zone in which your times are read."""
     return schemas.User.of(await service.set_timezone(core=core, actor=actor, timezone=body.timezone))
+
+
+CALENDAR_TYPE = "text/calendar; charset=utf-8"
+_CALENDAR_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/calendar": {}}}}
+
+
+def _calendar(file: CalendarFile, *, private: bool) -> Response:
+    headers = {"Content-Disposition": f'inline; filename="{file.filename}"'}
+    if private:
+        # The URL is the credential: keep it out of shared caches and of Referer headers.
+        headers.update({"Cache-Control": "private, no-cache", "Referrer-Policy": "no-referrer"})
+    return Response(file.content, media_type=CALENDAR_TYPE, headers=headers)
+
+
+@router.get("/events/{event_id}/ics", tags=["calendars"], response_class=Response, responses=_CALENDAR_RESPONSE)
+async def event_calendar(event_id: str, core: CoreDep, actor: ActorDep) -> Response:
+    """One event as an iCalendar (.ics) file."""
+    return _calendar(await service.event_calendar(core=core, actor=actor, ref=event_id), private=False)
+
+
+@router.get("/calendar/feed", tags=["calendars"])
+async def calendar_feed(core: CoreDep, actor: ActorDep) -> schemas.CalendarFeed:
+    """The URL of your private calendar feed: every event you subscribe to, with your reminders as alarms."""
+    return schemas.CalendarFeed.of(await service.calendar_feed(core=core, actor=actor))
+
+
+@router.post("/calendar/feed/rotate", tags=["calendars"])
+async def rotate_calendar_feed(core: CoreDep, actor: ActorDep) -> schemas.CalendarFeed:
+    """A new URL for your private calendar feed; the previous one stops working at once."""
+    return schemas.CalendarFeed.of(await service.rotate_calendar_feed(core=core, actor=actor))
+
+
+@router.get("/calendar/{token}.ics", tags=["calendars"], response_class=Response, responses=_CALENDAR_RESPONSE)
+async def feed_calendar(token: str, core: CoreDep) -> Response:
+    """A private calendar feed; its URL is the only credential (get yours from /calendar/feed)."""
+    return _calendar(await service.feed_calendar(core=core, token=token), private=True)
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -1,5 +1,6 @@
 """The service layer: one keyword-only function per command, shared by every front end."""
 
+from core.service.calendars import calendar_feed, event_calendar, feed_calendar, rotate_calendar_feed
 from core.service.context import Core
 from core.service.events import (
     EventDraft,
@@ -22,13 +23,17 @@ __all__ = [
     "EventPatch",
     "add_integration",
     "authenticate_api_key",
+    "calendar_feed",
     "cancel_event",
     "create_api_key",
     "create_event",
+    "event_calendar",
     "event_deliveries",
+    "feed_calendar",
     "list_events",
     "list_integrations",
     "remove_integration",
+    "rotate_calendar_feed",
     "set_timezone",
     "show_event",
     "show_user",

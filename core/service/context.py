@@ -26,3 +26,5 @@ class Core:
     allow_private_urls: bool = False
     resolve: Resolver | None = None
     clock: Callable[[], datetime] = field(default=utcnow)
+    # Where the HTTP API is reached from outside (calendar feed URLs point there); no trailing slash.
+    public_url: str = "http://127.0.0.1:8000"
