@@ -113,7 +113,7 @@ async def feed_calendar(*, core: Core, token: str) -> CalendarFile:
         found = (await session.execute(query.where(CalendarFeed.token_hash == _hash(token)))).first()
         if found is None:
             raise NotFound(NO_FEED)
-        feed, user = found.tuple()
+        feed, user = found
         if not hmac.compare_digest(core.secrets.derive_token(FEED_PURPOSE, feed.seed), token):
             raise NotFound(NO_FEED)  # made with a secret key this installation no longer has
         rows = (

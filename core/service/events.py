@@ -83,12 +83,13 @@ def _text(field: str, value: str, *, required: bool = False) -> str:
 
 
 def _instant(value: When, *, tz: str, now: datetime, what: str) -> datetime:
+    # Whole seconds: calendars (RFC 5545) cannot hold less, and an .ics must show the instant the API lists.
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            return value.replace(tzinfo=zone(tz)).astimezone(zone("UTC"))
-        return value.astimezone(zone("UTC"))
+            return value.replace(tzinfo=zone(tz), microsecond=0).astimezone(zone("UTC"))
+        return value.replace(microsecond=0).astimezone(zone("UTC"))
     try:
-        return parse_when(value, tz=tz, now=now)
+        return parse_when(value, tz=tz, now=now).replace(microsecond=0)
     except InvalidTime as exc:
         raise InvalidTime(f"The {what}: {exc.message}") from exc
 
