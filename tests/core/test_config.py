@@ -76,3 +76,14 @@ def test_secret_key_must_be_a_fernet_key(monkeypatch: pytest.MonkeyPatch, tmp_pa
     good = "u1Xn0lJY7fW0tq3sQb1rj3P2e1w9mFvD6sB2zQH3c5E="
     assert _settings(monkeypatch, tmp_path, SOONISH_SECRET_KEY=good).encryption_key == good.encode()
     assert not (tmp_path / "var" / "secret.key").exists()
+
+
+def test_public_url_defaults_to_the_local_api_and_must_be_http(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """SOONISH_PUBLIC_URL (where calendar feed URLs point) defaults to the local API; a non-web address is refused."""
+    monkeypatch.delenv("SOONISH_PUBLIC_URL", raising=False)
+    assert _settings(monkeypatch, tmp_path).public_url == "http://127.0.0.1:8000"
+    given = "https://soonish.example.org/api"
+    assert _settings(monkeypatch, tmp_path, SOONISH_PUBLIC_URL=given).public_url == given
+    for bad in ("soonish.example.org", "ftp://soonish.example.org", "https://", "https://a b"):
+        with pytest.raises(ValidationError, match="SOONISH_PUBLIC_URL"):
+            _settings(monkeypatch, tmp_path, SOONISH_PUBLIC_URL=bad)

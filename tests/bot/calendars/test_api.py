@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
 from bot.runtime import Runtime
 from core import service
+from core.secrets import SecretBox
 from core.service import EventDraft
 from tests.bot.calendars.helpers import PUBLIC_URL, feed_path, instants, listed, occurrences, parse, triggers
+from tests.bot.conftest import serve_api
 from tests.conftest import STRANGER
+from tests.core.helpers import table_rows
 
 DESTINATION = "json://user:s3cretpass@93.184.216.34/hook?token=abcdef123"
 
@@ -290,3 +295,23 @@ async def test_feed_url_uses_the_configured_public_url(api: httpx.AsyncClient, b
     url = await feed_url(api, bob)
     assert url.startswith(PUBLIC_URL + "/calendar/") and url.endswith(".ics")
     assert "//calendar" not in url
+
+
+async def test_database_holds_no_feed_token(runtime: Runtime, api: httpx.AsyncClient, bob: Headers) -> None:
+    """No column of any table holds a feed URL's token, before or after rotation: only its hash is kept."""
+    tokens = [feed_path(await feed_url(api, bob))]
+    tokens.append(feed_path((await api.post("/calendar/feed/rotate", headers=bob)).json()["url"]))
+    stored = repr(await table_rows(runtime))
+    for path in tokens:
+        assert path.removeprefix("/calendar/").removesuffix(".ics") not in stored
+
+
+async def test_new_secret_key_retires_feed_urls(runtime: Runtime, api: httpx.AsyncClient, bob: Headers) -> None:
+    """With a new SOONISH_SECRET_KEY the old feed URL answers 404 and the URL shown now works."""
+    old = feed_path(await feed_url(api, bob))
+    rekeyed = dataclasses.replace(runtime.core, secrets=SecretBox(Fernet.generate_key()))
+    async with serve_api(rekeyed) as other:
+        assert (await other.get(old)).status_code == 404
+        new = feed_path(await feed_url(other, bob))
+        assert new != old
+        parse(await other.get(new))
