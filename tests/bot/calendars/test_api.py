@@ -315,3 +315,16 @@ async def test_new_secret_key_retires_feed_urls(runtime: Runtime, api: httpx.Asy
         new = feed_path(await feed_url(other, bob))
         assert new != old
         parse(await other.get(new))
+
+
+async def test_unsubscribing_takes_the_event_out_of_the_feed(
+    api: httpx.AsyncClient, alice: Headers, bob: Headers
+) -> None:
+    """After a member unsubscribes, the event is no longer in their feed; their other events stay."""
+    kept = await create(api, alice, name="Kept", start_time="in 2 days")
+    dropped = await create(api, alice, name="Dropped", start_time="in 3 days")
+    await subscribe(api, bob, kept, "1h")
+    await subscribe(api, bob, dropped, "1h")
+    path = feed_path(await feed_url(api, bob))
+    assert (await api.post(f"/events/{dropped['id']}/unsubscribe", headers=bob)).status_code == 200
+    assert instants(parse(await api.get(path))) == [listed(kept)]
