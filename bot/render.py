@@ -108,7 +108,7 @@ def user(view: UserView) -> str:
 def calendar_hint(view: EventView) -> str:
     """How to get an event into a calendar."""
     return (
-        f"  Calendar: subscribe, then /calendar gives your private feed URL (with your reminders); "
+        "  Calendar: subscribe, then /calendar gives your private feed URL (with your reminders); "
         f"HTTP API: GET /events/{view.id}/ics"
     )
 
