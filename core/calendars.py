@@ -38,6 +38,8 @@ class CalendarEntry:
     # RFC 5545 RRULE value ("FREQ=WEEKLY;BYDAY=FR") and the original starts of occurrences left out.
     rrule: str | None = None
     exdates: tuple[datetime, ...] = ()
+    # Set on one moved or cancelled occurrence of a series: the original start it replaces (same UID).
+    recurrence_id: datetime | None = None
 
 
 def event_uid(event_id: int, code: str) -> str:
@@ -81,6 +83,8 @@ def _component(entry: CalendarEntry) -> VEvent:
         event.add("rrule", vRecur.from_ical(entry.rrule))
     for excluded in entry.exdates:
         event.add("exdate", _local(excluded, entry.timezone))
+    if entry.recurrence_id is not None:
+        event.add("recurrence-id", _local(entry.recurrence_id, entry.timezone))
     if entry.status != "cancelled":
         for offset in sorted(set(entry.alarms), reverse=True):
             alarm = Alarm()

@@ -48,6 +48,23 @@ def test_weekly_series_keeps_its_local_time_across_dst_and_skips_excluded_dates(
     assert [s.astimezone(UTC).hour for s in starts] == [19, 19, 18]
 
 
+def test_moved_occurrence_replaces_the_one_it_was_moved_from() -> None:
+    """An occurrence entry with RECURRENCE-ID under the series' UID shows at its new time instead of the original."""
+    series = entry(rrule="FREQ=WEEKLY;COUNT=3")
+    moved = entry(
+        start=datetime(2027, 3, 27, 17, tzinfo=UTC),
+        end=datetime(2027, 3, 27, 19, tzinfo=UTC),
+        recurrence_id=datetime(2027, 3, 26, 19, tzinfo=UTC),
+        sequence=1,
+    )
+    starts = expand(calendar_document([series, moved], name="Series"))
+    assert [s.astimezone(UTC) for s in starts] == [
+        datetime(2027, 3, 19, 19, tzinfo=UTC),
+        datetime(2027, 3, 27, 17, tzinfo=UTC),
+        datetime(2027, 4, 2, 18, tzinfo=UTC),
+    ]
+
+
 def test_event_in_a_zone_carries_its_vtimezone_and_utc_needs_none() -> None:
     """An event in Berlin has DTSTART with TZID and a VTIMEZONE for it; a UTC event is written in UTC without one."""
     berlin = icalendar.Calendar.from_ical(calendar_document([entry()], name="x"))
