@@ -164,7 +164,8 @@ class EventParticipant(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # Indexed for calendar feeds, which calendar apps fetch for every member about once an hour.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     tags: Mapped[str] = mapped_column(String(500), default="")
     custom_time_delta_seconds: Mapped[str] = mapped_column(String(200), default="")
     custom_frequency: Mapped[str] = mapped_column(String(16), default="none")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
 
-from core.db import create_engine, migrate
+from core.db import MIGRATIONS, create_engine, migrate
 from core.models import Base
 
 
@@ -24,3 +27,28 @@ async def test_migrated_schema_matches_the_models(database_url: str) -> None:
         await engine.dispose()
     assert diff == []
     assert "calendar_feeds" in tables
+
+
+async def test_calendar_feeds_migration_downgrades_and_upgrades_again(database_url: str) -> None:
+    """Downgrading past the calendar feeds migration removes its table and index; upgrading restores them."""
+
+    def step(sync: Connection, target: str, up: bool) -> set[str]:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = sync
+        (command.upgrade if up else command.downgrade)(config, target)
+        names = set(inspect(sync).get_table_names())
+        names |= {i["name"] or "" for i in inspect(sync).get_indexes("event_participants")}
+        return names
+
+    engine = create_engine(database_url)
+    try:
+        await migrate(engine)
+        async with engine.begin() as connection:
+            down = await connection.run_sync(step, "0009-1", False)
+        async with engine.begin() as connection:
+            up = await connection.run_sync(step, "head", True)
+    finally:
+        await engine.dispose()
+    assert "calendar_feeds" not in down and "ix_event_participants_user_id" not in down
+    assert {"calendar_feeds", "ix_event_participants_user_id"} <= up

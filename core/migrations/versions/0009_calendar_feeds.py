@@ -1,4 +1,4 @@
-"""Calendar feeds: one private, rotatable feed token per member, stored as a hash.
+"""Calendar feeds: one private, rotatable feed token per member, stored as a hash; subscriptions by member.
 
 Revision ID: 0009
 Revises: 0001
@@ -32,7 +32,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name=op.f("uq_calendar_feeds_token_hash")),
         sa.UniqueConstraint("user_id", name=op.f("uq_calendar_feeds_user_id")),
     )
+    op.create_index(op.f("ix_event_participants_user_id"), "event_participants", ["user_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_event_participants_user_id"), table_name="event_participants")
     op.drop_table("calendar_feeds")
