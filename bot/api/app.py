@@ -242,6 +242,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
 
 
+def _loggable(path: str) -> str:
+    # A calendar feed's path is its credential.
+    return "/calendar/***.ics" if path.startswith("/calendar/") and path.endswith(".ics") else path
+
+
 class _TooLarge(Exception):
     pass
 
@@ -303,7 +308,7 @@ class RequestGuard:
             await self.app(scope, replay, watch)
         except Exception:
             # The path names the endpoint; the body and query may hold secrets and are not logged.
-            log.exception("unexpected error answering %s %s", scope.get("method"), scope.get("path"))
+            log.exception("unexpected error answering %s %s", scope.get("method"), _loggable(str(scope.get("path"))))
             if not started:
                 await _error(500, UNEXPECTED)(scope, receive, send)
 

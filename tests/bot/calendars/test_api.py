@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import Any
 
 import httpx
@@ -328,3 +329,28 @@ async def test_unsubscribing_takes_the_event_out_of_the_feed(
     path = feed_path(await feed_url(api, bob))
     assert (await api.post(f"/events/{dropped['id']}/unsubscribe", headers=bob)).status_code == 200
     assert instants(parse(await api.get(path))) == [listed(kept)]
+
+
+async def test_unexpected_error_on_a_feed_never_logs_its_token(
+    runtime: Runtime, api: httpx.AsyncClient, bob: Headers, caplog: pytest.LogCaptureFixture
+) -> None:
+    """When reading a feed fails unexpectedly, the answer is a 500 apology and the log holds no token."""
+    path = feed_path(await feed_url(api, bob))
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the database is on fire")
+
+    class BrokenSessions:
+        __call__ = begin = staticmethod(broken)
+
+    with caplog.at_level(logging.DEBUG):
+        async with serve_api(dataclasses.replace(runtime.core, sessions=BrokenSessions())) as other:
+            response = await other.get(path)
+    assert response.status_code == 500
+    # Every record but the test client's own (httpx logs the URL it requests).
+    server = "\n".join(
+        logging.Formatter().format(r) for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))
+    )
+    assert "the database is on fire" in server
+    assert "/calendar/***.ics" in server
+    assert path.removeprefix("/calendar/").removesuffix(".ics") not in server
