@@ -164,7 +164,8 @@ class EventParticipant(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # Indexed for calendar feeds, which calendar apps fetch for every member about once an hour.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     tags: Mapped[str] = mapped_column(String(500), default="")
     custom_time_delta_seconds: Mapped[str] = mapped_column(String(200), default="")
     custom_frequency: Mapped[str] = mapped_column(String(16), default="none")
@@ -256,3 +257,16 @@ class QuotaUse(Base):
     action: Mapped[str] = mapped_column(String(32))
     scope: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CalendarFeed(Base):
+    """A member's private calendar feed: its URL token comes from `seed` and the secret key; only its hash is kept."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    seed: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    rotated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
