@@ -1,12 +1,13 @@
 """One event with many subscribers (default 10,000): time from the due instant to the last delivery.
 
-Embedded default (SQLite file, embedded dev server, in-process worker). Every subscriber is a console user
-subscribed with the implicit `dm` tag, so each reminder is a direct message through the in-process console
-destination (`soonishconsole://USER`), counted by a console listener. The event and one subscription go through
+Embedded default (SQLite file, embedded dev server, in-process worker). With `--scheme json` (the default)
+every subscriber has one json:// integration pointing at a local HTTP sink (a threaded server in this process)
+and each reminder is an HTTP POST; with `--scheme console` each is a direct message through the in-process
+console destination, counted by a console listener. The event and one subscription go through
 the service (so the workflow is started and signalled); the other participants are bulk-inserted with the ORM
 models, which is what 9,999 `/subscribe` commands would have left in the database.
 
-    .venv/bin/python bench/fanout.py [--subscribers 10000] [--send-ahead 3] [--lead 20]
+    .venv/bin/python bench/fanout.py [--subscribers 10000] [--send-ahead 3] [--lead 20] [--scheme json]
 """
 
 from __future__ import annotations
@@ -39,21 +40,25 @@ from bench.common import (
     table,
     wait_for_quiet,
 )
-from core.models import EventParticipant, NotificationLog, User
-from core.scheduling import workflow_id
-from core.service import EventDraft, create_event, subscribe
+from core.models import EventParticipant, Integration, NotificationLog, User
+from core.planning import slot_of, slot_workflow_id
+from core.secrets import fingerprint
+from core.service import EventDraft, add_integration, create_event, subscribe
 from core.views import Actor
+from tests.sinks import HttpSink
 
 ORGANIZER = Actor(platform="console", tenant="bench", user_id="org", display_name="Organizer")
 OFFSET = 60  # seconds before the start
 CHUNK = 2000  # rows per bulk INSERT
 
 
-async def main(subscribers: int, send_ahead: float, lead: float, wait: float, quiet: float) -> int:
+async def main(subscribers: int, send_ahead: float, lead: float, wait: float, quiet: float, scheme: str) -> int:
     print(f"machine: {machine()}")
     if quiet:
         print(wait_for_quiet(quiet))
-    print(f"subscribers: {subscribers}, send-ahead: {send_ahead:g} s")
+    print(f"subscribers: {subscribers}, send-ahead: {send_ahead:g} s, scheme: {scheme}")
+    sink = HttpSink()
+    tag = "hook" if scheme == "json" else "dm"
     deliveries: list[tuple[float, str]] = []
     lock = threading.Lock()
 
@@ -63,7 +68,7 @@ async def main(subscribers: int, send_ahead: float, lead: float, wait: float, qu
 
     failures = count_activity_failures()
     with tempfile.TemporaryDirectory(prefix="soonish-bench-") as tmp:
-        settings = bench_settings(Path(tmp), SOONISH_SEND_AHEAD_SECONDS=send_ahead)
+        settings = bench_settings(Path(tmp), SOONISH_SEND_AHEAD_SECONDS=send_ahead, SOONISH_ALLOW_PRIVATE_URLS=True)
         async with embedded(settings) as rt:
             core = rt.core
             core.sender.console.listen(listener)
@@ -84,16 +89,33 @@ async def main(subscribers: int, send_ahead: float, lead: float, wait: float, qu
                             for i in range(lo, hi)
                         ],
                     )
-                ids = (
+                users = (
                     await session.execute(
-                        select(User.id).where(User.tenant == "bench", User.platform_user_id.like("f%"))
+                        select(User.id, User.platform_user_id).where(
+                            User.tenant == "bench", User.platform_user_id.like("f%")
+                        )
                     )
-                ).scalars()
+                ).all()
+                ids = [uid for uid, _ in users]
+                if scheme == "json":
+                    hooks = [
+                        {
+                            "user_id": uid,
+                            "label": "hook",
+                            "url_encrypted": core.secrets.encrypt(sink.url(f"/{name}")),
+                            "url_fingerprint": fingerprint(sink.url(f"/{name}")),
+                            "masked_url": "json://127.0.0.1/***",
+                            "tags": "hook",
+                        }
+                        for uid, name in users
+                    ]
+                    for lo in range(0, len(hooks), CHUNK):
+                        await session.execute(insert(Integration), hooks[lo : lo + CHUNK])
                 rows = [
                     {
                         "event_id": event.id,
                         "user_id": uid,
-                        "tags": "dm",
+                        "tags": tag,
                         "custom_time_delta_seconds": str(OFFSET),
                         "custom_frequency": "none",
                         "joined_at": joined,
@@ -103,11 +125,18 @@ async def main(subscribers: int, send_ahead: float, lead: float, wait: float, qu
                 for lo in range(0, len(rows), CHUNK):
                     await session.execute(insert(EventParticipant), rows[lo : lo + CHUNK])
             # The one real subscription: goes through the service and signals the workflow.
+            if scheme == "json":
+                await add_integration(
+                    core=core,
+                    actor=Actor(platform="console", tenant="bench", user_id="f0"),
+                    url=sink.url("/f0"),
+                    tags="hook",
+                )
             await subscribe(
                 core=core,
                 actor=Actor(platform="console", tenant="bench", user_id="f0"),
                 ref=event.code,
-                tags="dm",
+                tags=tag,
                 custom_time_delta_seconds=[OFFSET],
             )
             insert_s = time.perf_counter() - began
@@ -121,11 +150,17 @@ async def main(subscribers: int, send_ahead: float, lead: float, wait: float, qu
             await asyncio.sleep(max(0.0, (wake - datetime.now(UTC)).total_seconds() - 1))
             meter = CpuMeter(rt.dev_server.process.pid if rt.dev_server else None)
             deadline = due + timedelta(seconds=wait)
-            while len(deliveries) < expected and datetime.now(UTC) < deadline:
+
+            def arrived() -> list[tuple[float, str]]:
+                if scheme == "json":
+                    return [(r.at, r.path) for r in sink.received]
+                with lock:
+                    return list(deliveries)
+
+            while len(arrived()) < expected and datetime.now(UTC) < deadline:
                 await asyncio.sleep(0.1)
             cpu = meter.report()
-            with lock:
-                got = list(deliveries)
+            got = arrived()
 
             settle = time.monotonic() + 30
             while True:
@@ -140,13 +175,14 @@ async def main(subscribers: int, send_ahead: float, lead: float, wait: float, qu
                     break
                 await asyncio.sleep(0.5)
 
-            batches = await _batches(rt.client, workflow_id(settings.instance, event.id), due)
+            batches = await _batches(rt.client, slot_workflow_id(settings.instance, slot_of(due)), due)
+    sink.close()
 
     due_ts = due.timestamp()
     times = sorted(at - due_ts for at, _ in got)
     users = Counter(user for _, user in got)
     print()
-    print(f"one event, {expected} subscribers (dm), send-ahead {send_ahead:g} s; seconds after due")
+    print(f"one event, {expected} subscribers ({scheme}), send-ahead {send_ahead:g} s; seconds after due")
     rows_out = [
         ["deliveries", len(got)],
         ["distinct recipients", len(users)],
@@ -162,7 +198,7 @@ async def main(subscribers: int, send_ahead: float, lead: float, wait: float, qu
     print("activity failures logged by the worker:", dict(failures) or "none")
     if batches:
         print()
-        print(f"send_notifications activities (batches of up to 500), seconds after due: {len(batches)}")
+        print(f"send_notifications activities (chunks of the slot), seconds after due: {len(batches)}")
         durations = [b[2] - b[1] for b in batches]
         d = Stats(durations).summary()
         waits = [b[1] - b[0] for b in batches]
@@ -181,6 +217,12 @@ async def main(subscribers: int, send_ahead: float, lead: float, wait: float, qu
                 ],
             )
         )
+    dup = sum(n - 1 for n in users.values() if n > 1)
+    last = times[-1] if times else float("nan")
+    print(
+        f"RESULT fanout subscribers={expected} scheme={scheme} delivered={len(users)} duplicates={dup} "
+        f"first_s={times[0] if times else float('nan'):.2f} p50_s={Stats(times).summary()['p50']:.2f} last_s={last:.2f}"
+    )
     await asyncio.sleep(0.1)
     return 0 if len(users) == expected else 1
 
@@ -226,5 +268,6 @@ if __name__ == "__main__":
     parser.add_argument(
         "--quiet-wait", type=float, default=0.0, help="wait up to this many seconds for an idle machine first"
     )
+    parser.add_argument("--scheme", choices=["json", "console"], default="json", help="destination kind (default json)")
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args.subscribers, args.send_ahead, args.lead, args.wait, args.quiet_wait)))
+    sys.exit(asyncio.run(main(args.subscribers, args.send_ahead, args.lead, args.wait, args.quiet_wait, args.scheme)))

@@ -1,4 +1,4 @@
-"""Lateness of many reminders due at the same instant, on the embedded default.
+"""Lateness of many reminders due at the same instant, on the embedded default (one slot dispatcher sends them).
 
 N events (default 1,000), each with one subscriber whose only destination is a json:// integration pointing at a
 local HTTP sink; every reminder is due at the same instant D. Lateness = sink arrival time - D. The worker runs
@@ -38,7 +38,7 @@ from bench.common import (
 )
 from bot.runtime import Runtime
 from core.models import NotificationLog
-from core.scheduling import workflow_id
+from core.planning import slot_of, slot_workflow_id
 from core.service import EventDraft, add_integration, create_event, subscribe
 from core.views import Actor
 from tests.sinks import HttpSink
@@ -188,6 +188,11 @@ async def main(events: int, send_ahead: float, lead: float, clients: int, wait: 
         print(table(["step", "n", "p50", "p99", "max", "min"], [[k, *_cols(v)] for k, v in phases.items()]))
         print("activity timeouts, failures and retries in the histories:", dict(anomalies) or "none")
         print("activity failures logged by the worker:", dict(failures) or "none")
+        print(
+            f"RESULT lateness events={expected} delivered={len(arrived)} duplicates={duplicates} "
+            f"p50_ms={s['p50']:.0f} p99_ms={s['p99']:.0f} max_ms={s['max']:.0f} pending={statuses.get('pending', 0)} "
+            f"send_ahead_s={send_ahead:g}"
+        )
     finally:
         sink.close()
     await asyncio.sleep(0.1)
@@ -202,63 +207,36 @@ def _cols(values: list[float]) -> list[object]:
 async def _phases(
     rt: Runtime, event_ids: list[int], wake: datetime, due: datetime
 ) -> tuple[dict[str, list[float]], Counter[str]]:
-    """Per workflow: when the wake-up timer fired, the worker took the workflow task, the send activity was
-    scheduled, started and completed (server-side times from the workflow's history); and a count of the
-    activity timeouts, failures and retries found in the histories."""
+    """From the slot dispatcher's history (one workflow for the whole instant): when preparation ran, and when
+    each chunk's send activity was scheduled, started and completed (server-side times); and a count of the
+    activity timeouts, failures and retries found in it."""
     steps: dict[str, list[float]] = {
-        "timer fired": [],
-        "workflow task started": [],
-        "send activity scheduled": [],
-        "send activity started": [],
-        "send activity completed": [],
+        "prepare activity scheduled": [],
+        "prepare activity completed": [],
+        "chunk send scheduled": [],
+        "chunk send started": [],
+        "chunk send completed": [],
     }
     anomalies: Counter[str] = Counter()
-    ids = iter(event_ids)
 
     def ms(event: Any) -> float:
         return float((event.event_time.ToDatetime(tzinfo=UTC) - wake).total_seconds() * 1000)
 
-    async def one() -> None:
-        for event_id in ids:
-            handle = rt.client.get_workflow_handle(workflow_id(rt.settings.instance, event_id))
-            history = await handle.fetch_history()
-            fired: Any = None
-            task: Any = None
-            scheduled: Any = None
-            started: Any = None
-            completed: Any = None
-            kinds: dict[int, str] = {}
-            for ev in history.events:
-                _count_anomalies(ev, kinds, anomalies)
-                if ev.event_type == EventType.EVENT_TYPE_TIMER_FIRED and scheduled is None:
-                    fired, task = ev, None
-                elif ev.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED and scheduled is None:
-                    task = task or ev
-                elif (
-                    ev.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-                    and scheduled is None
-                    and ev.activity_task_scheduled_event_attributes.activity_type.name == "send_notifications"
-                ):
-                    scheduled = ev
-                elif (
-                    scheduled is not None
-                    and ev.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
-                    and ev.activity_task_started_event_attributes.scheduled_event_id == scheduled.event_id
-                ):
-                    started = ev
-                elif (
-                    scheduled is not None
-                    and ev.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
-                    and ev.activity_task_completed_event_attributes.scheduled_event_id == scheduled.event_id
-                ):
-                    completed = ev
-            if scheduled is None:
-                continue  # no reminder was sent for this event (its setup failed)
-            for name, ev in zip(steps, (fired, task, scheduled, started, completed), strict=True):
-                if ev is not None:
-                    steps[name].append(ms(ev))
-
-    await asyncio.gather(*(one() for _ in range(10)))
+    handle = rt.client.get_workflow_handle(slot_workflow_id(rt.settings.instance, slot_of(due)))
+    history = await handle.fetch_history()
+    kinds: dict[int, str] = {}
+    for ev in history.events:
+        _count_anomalies(ev, kinds, anomalies)
+        if ev.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            name = ev.activity_task_scheduled_event_attributes.activity_type.name
+            steps["prepare activity scheduled" if name == "prepare_slot" else "chunk send scheduled"].append(ms(ev))
+        elif ev.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            if kinds.get(ev.activity_task_started_event_attributes.scheduled_event_id) == "send_notifications":
+                steps["chunk send started"].append(ms(ev))
+        elif ev.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            kind = kinds.get(ev.activity_task_completed_event_attributes.scheduled_event_id)
+            steps["prepare activity completed" if kind == "prepare_slot" else "chunk send completed"].append(ms(ev))
+    anomalies[f"slot history length {len(history.events)}"] += 1
     return steps, anomalies
 
 

@@ -5,7 +5,7 @@ ports, the worker running in this process (as `soonish up` runs it). Each operat
 a database transaction plus the workflow signal-with-start. Reported per concurrency level: p50/p99/max of the
 whole call, and of the signal-with-start part alone.
 
-    .venv/bin/python bench/roundtrip.py [--ops 200] [--clients 1,20]
+    .venv/bin/python bench/roundtrip.py [--ops 200] [--subscribe-ops 1000] [--clients 20,50]
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class SerializedWrites:
             yield session
 
 
-async def main(ops: int, levels: list[int], *, worker: bool, quiet: float, serialize: bool) -> None:
+async def main(ops: int, sub_ops: int, levels: list[int], *, worker: bool, quiet: float, serialize: bool) -> None:
     print(f"machine: {machine()}")
     if quiet:
         print(wait_for_quiet(quiet))
@@ -105,7 +105,7 @@ async def main(ops: int, levels: list[int], *, worker: bool, quiet: float, seria
 
                 timed.samples.clear()
                 meter.start()
-                lat, errors = await run_clients(clients, ops, sub)
+                lat, errors = await run_clients(clients, sub_ops, sub)
                 rows.append(_row("subscribe", clients, lat, timed.samples, errors, meter.measure()))
                 await asyncio.sleep(1.0)  # let the worker drain the workflow tasks this level caused
 
@@ -132,6 +132,11 @@ async def main(ops: int, levels: list[int], *, worker: bool, quiet: float, seria
                 )
             )
             print("signal = the Temporal signal-with-start part of the call; the rest is the database transaction.")
+            for row in rows:
+                print(
+                    f"RESULT roundtrip op={row[0]} clients={row[1]} ok={row[2]} errors={row[3]} p50_ms={row[4]:.1f} "
+                    f"p99_ms={row[5]:.1f} max_ms={row[6]:.1f} ops_s={row[9]:.1f} worker_in_process={worker}"
+                )
             print(
                 "cpu = average cores busy during the row: this process (clients + worker), the dev server, and "
                 "other processes on the machine (not this benchmark)."
@@ -163,7 +168,8 @@ def _row(
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ops", type=int, default=200, help="operations per row (default 200)")
-    parser.add_argument("--clients", default="1,20", help="comma-separated concurrency levels (default 1,20)")
+    parser.add_argument("--subscribe-ops", type=int, default=1000, help="subscribes per row (default 1000)")
+    parser.add_argument("--clients", default="20,50", help="comma-separated concurrency levels (default 20,50)")
     parser.add_argument(
         "--no-worker", action="store_true", help="diagnosis: no in-process worker (workflows start but do not run)"
     )
@@ -178,5 +184,12 @@ if __name__ == "__main__":
     args = parser.parse_args()
     levels = [int(c) for c in args.clients.split(",")]
     asyncio.run(
-        main(args.ops, levels, worker=not args.no_worker, quiet=args.quiet_wait, serialize=args.serialize_writes)
+        main(
+            args.ops,
+            args.subscribe_ops,
+            levels,
+            worker=not args.no_worker,
+            quiet=args.quiet_wait,
+            serialize=args.serialize_writes,
+        )
     )

@@ -136,7 +136,7 @@ async def _run(
             return Reply(render.events(views, when), private=True)
         case "event info":
             view = await service.show_event(core=core, actor=actor, ref=arg)
-            return Reply(render.event(view, when), private=True, event=view)
+            return Reply(render.event(view, when) + "\n" + render.calendar_hint(view), private=True, event=view)
         case "event log":
             rows = await service.event_deliveries(core=core, actor=actor, ref=arg)
             return Reply(render.deliveries(rows, when), private=True)
@@ -170,4 +170,11 @@ async def _run(
             return Reply(render.user(await service.set_timezone(core=core, actor=actor, timezone=arg)), private=True)
         case "timezone show":
             return Reply(render.user(me), private=True)
+        case "calendar":
+            if arg.lower() not in ("", "rotate"):
+                return Reply("Use /calendar to see your feed's URL, or /calendar rotate for a new one.", private=True)
+            if arg:
+                feed = await service.rotate_calendar_feed(core=core, actor=actor)
+                return Reply(render.calendar_feed(feed, rotated=True), private=True)
+            return Reply(render.calendar_feed(await service.calendar_feed(core=core, actor=actor)), private=True)
     raise AssertionError(f"no handler for /{words}")

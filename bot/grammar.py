@@ -82,6 +82,11 @@ SPECS: tuple[Spec, ...] = (
         "timezone set", "Set the zone your times are read and shown in.", "ZONE", (), (), "/timezone set Europe/Berlin"
     ),
     Spec("timezone show", "Show your time zone."),
+    Spec(
+        "calendar",
+        "Your private calendar feed URL (events you subscribe to, with your reminders); `rotate` makes a new one.",
+        "[rotate]",
+    ),
     Spec("help", "List the commands, or explain one.", "[COMMAND]"),
 )
 BY_WORDS = {spec.words: spec for spec in SPECS}

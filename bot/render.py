@@ -6,7 +6,15 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from core.timeparse import format_offsets, zone
-from core.views import DeliveryView, EventView, IntegrationTestResult, IntegrationView, SubscriptionView, UserView
+from core.views import (
+    CalendarFeedView,
+    DeliveryView,
+    EventView,
+    IntegrationTestResult,
+    IntegrationView,
+    SubscriptionView,
+    UserView,
+)
 
 TimeFormat = Callable[[datetime], str]
 
@@ -106,3 +114,21 @@ def deliveries(views: Sequence[DeliveryView], when: TimeFormat) -> str:
 def user(view: UserView) -> str:
     """A user's settings."""
     return f"Your time zone is {view.timezone}."
+
+
+def calendar_hint(view: EventView) -> str:
+    """How to get an event into a calendar."""
+    return (
+        "  Calendar: subscribe, then /calendar gives your private feed URL (with your reminders); "
+        f"HTTP API: GET /events/{view.id}/ics"
+    )
+
+
+def calendar_feed(view: CalendarFeedView, *, rotated: bool = False) -> str:
+    """A member's private feed URL, for their eyes only."""
+    first = "Your calendar feed has a new URL; the previous one no longer works." if rotated else "Your calendar feed:"
+    return (
+        f"{first}\n{view.url}\n"
+        "Add it to your calendar app as a subscription (by URL). It lists every event you subscribe to, with your "
+        "reminders. Anyone with this URL can read it: keep it private, and use /calendar rotate if it leaks."
+    )

@@ -236,6 +236,7 @@ async def open_runtime(
             allow_private_urls=settings.allow_private_urls,
             clock=clock,
             quotas=settings.quotas,
+            public_url=settings.public_url.rstrip("/"),
         )
         yield Runtime(settings=settings, engine=engine, client=client, core=core, dev_server=server)
         await asyncio.sleep(EXIT_PAUSE)

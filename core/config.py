@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(default=None, validation_alias="SOONISH_SECRET_KEY")
     api_host: str = Field(default="127.0.0.1", validation_alias="SOONISH_API_HOST")
     api_port: int = Field(default=8000, ge=0, le=65535, validation_alias="SOONISH_API_PORT")
+    # Where the HTTP API is reached from outside: private calendar feed URLs point there.
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", pattern=r"^https?://[^\s/]+(/[^\s]*)?$", validation_alias="SOONISH_PUBLIC_URL"
+    )
     allow_private_urls: bool = Field(default=False, validation_alias="SOONISH_ALLOW_PRIVATE_URLS")
     instance: str = Field(default="soonish", pattern=r"^[a-z0-9][a-z0-9-]{0,31}$", validation_alias="SOONISH_INSTANCE")
     late_after_seconds: float = Field(default=60.0, gt=0, validation_alias="SOONISH_LATE_AFTER_SECONDS")

@@ -164,7 +164,8 @@ class EventParticipant(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # Indexed for calendar feeds, which calendar apps fetch for every member about once an hour.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     tags: Mapped[str] = mapped_column(String(500), default="")
     custom_time_delta_seconds: Mapped[str] = mapped_column(String(200), default="")
     custom_frequency: Mapped[str] = mapped_column(String(16), default="none")
@@ -196,7 +197,11 @@ class NotificationLog(Base):
     """One reminder (or notice) to one destination: the idempotency record and the audit trail."""
 
     __tablename__ = "notification_log"
-    __table_args__ = (Index("ix_notification_log_event_due", "event_id", "due_at"),)
+    __table_args__ = (
+        Index("ix_notification_log_event_due", "event_id", "due_at"),
+        # The dispatcher loads an instant's deliveries by due instant and status.
+        Index("ix_notification_log_due_status", "due_at", "status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
@@ -212,6 +217,20 @@ class NotificationLog(Base):
     error: Mapped[str | None] = mapped_column(String(500), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class PlannedReminder(Base):
+    """An instant at which an event has reminders to send, as its workflow last planned them.
+
+    The dispatcher of a time slot reads these to find every event due in it with one query, and a subscribe
+    whose instants are all here already needs no new plan.
+    """
+
+    __tablename__ = "planned_reminders"
+    __table_args__ = (Index("ix_planned_reminders_due_at", "due_at"),)
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
 
 
 class EventAnnouncement(Base):
@@ -238,3 +257,16 @@ class QuotaUse(Base):
     action: Mapped[str] = mapped_column(String(32))
     scope: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CalendarFeed(Base):
+    """A member's private calendar feed: its URL token comes from `seed` and the secret key; only its hash is kept."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    seed: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    rotated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

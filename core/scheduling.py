@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -54,8 +55,33 @@ class TemporalScheduler:
         self._instance = instance
         self._task_queue = task_queue
         self._send_ahead = send_ahead_seconds
+        # Per event: changes requested so far, changes covered by a signal already sent, and one lock, so a
+        # burst of changes to one event becomes one signal in flight and one after it, whatever its size.
+        self._requested: dict[int, int] = {}
+        self._covered: dict[int, int] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._callers: dict[int, int] = {}
 
     async def changed(self, event_id: int, reason: str) -> None:
+        request = self._requested[event_id] = self._requested.get(event_id, 0) + 1
+        lock = self._locks.setdefault(event_id, asyncio.Lock())
+        self._callers[event_id] = self._callers.get(event_id, 0) + 1
+        try:
+            async with lock:
+                if self._covered.get(event_id, 0) >= request:
+                    return  # a signal sent after this change was stored has told the workflow already
+                upto = self._requested[event_id]
+                await self._signal(event_id, reason)
+                self._covered[event_id] = upto
+        finally:
+            self._callers[event_id] -= 1
+            if not self._callers[event_id]:
+                self._callers.pop(event_id)
+                self._requested.pop(event_id, None)
+                self._covered.pop(event_id, None)
+                self._locks.pop(event_id, None)
+
+    async def _signal(self, event_id: int, reason: str) -> None:
         try:
             await self._client.start_workflow(
                 WORKFLOW_NAME,

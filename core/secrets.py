@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -19,6 +21,8 @@ class SecretBox:
 
     def __init__(self, key: bytes) -> None:
         self._fernet = Fernet(key)
+        # Derived tokens use their own key, so they never reuse the encryption key itself.
+        self._token_key = hmac.new(key, b"soonish derived tokens", hashlib.sha256).digest()
 
     def encrypt(self, text: str) -> str:
         """Return an authenticated, timestamped token (URL-safe ASCII) that hides ``text``."""
@@ -31,6 +35,11 @@ class SecretBox:
         if text is None:
             raise SecretUnreadable(_UNREADABLE)
         return text
+
+    def derive_token(self, purpose: str, seed: str) -> str:
+        """A URL-safe token (43 characters) that only holders of the key can compute from `purpose` and `seed`."""
+        digest = hmac.new(self._token_key, f"{purpose}\x00{seed}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
     def _open(self, token: str) -> str | None:
         if not isinstance(token, str) or not token.isascii():

@@ -106,3 +106,18 @@ class UserView:
     tenant: str
     user_id: str
     timezone: str
+
+
+@dataclass(frozen=True)
+class CalendarFile:
+    """An iCalendar document (RFC 5545) to hand out as `text/calendar`."""
+
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class CalendarFeedView:
+    """A member's private calendar feed: whoever has the URL can read it, so it is shown only to its owner."""
+
+    url: str

@@ -31,6 +31,8 @@ class HttpSink:
         self.attempts: dict[str, int] = defaultdict(int)
         self._script: dict[str, deque[int]] = {}
         self._lock = threading.Lock()
+        # Seconds to hold each answer after recording the request, as a slow destination would.
+        self.delay = 0.0
         sink = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,6 +46,8 @@ class HttpSink:
                     if status < 300:
                         body = json.loads(raw or b"{}")
                         sink.received.append(Received(self.path, dict(self.headers), body, time.time()))
+                if sink.delay:
+                    time.sleep(sink.delay)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

@@ -46,7 +46,8 @@ async def _until_up(client: httpx.AsyncClient) -> None:
 async def test_api_and_worker_logs_hold_no_secret_at_debug(
     tmp_path: Path, dev_server: DevServer, sink: HttpSink
 ) -> None:
-    """Test sends (one failing, to an ntfy topic) by the api and a channel reminder by the worker log no secret."""
+    """Test sends (one failing, to an ntfy topic) by the api, and a webhook channel reminder and an ntfy reminder
+    by the worker, log no secret at DEBUG; both processes log the (masked) request lines of Apprise's client."""
     port = free_port()
     env = soonish_env(
         tmp_path,
@@ -80,8 +81,14 @@ async def test_api_and_worker_logs_hold_no_secret_at_debug(
             assert (await client.post(f"/integrations/{topic.json()['id']}/test")).json()["delivered"] is False
             start = (datetime.now(UTC) + timedelta(seconds=6)).isoformat()
             body = {"name": "Secret", "start_time": start, "channel_url": url, "default_time_delta_seconds": [3]}
-            assert (await client.post("/events", json=body)).status_code == 201
-            await _wait(lambda: len(sink.to(hook)) >= 2, timeout=30)
+            event = await client.post("/events", json=body)
+            assert event.status_code == 201, event.text
+            # Alice is reminded on her ntfy topic too, which the worker sends through Apprise's own plugin.
+            subscribed = await client.post(
+                f"/events/{event.json()['id']}/subscribe", json={"tags": ["ntfy"], "custom_time_delta_seconds": [3]}
+            )
+            assert subscribed.status_code == 201, subscribed.text
+            await _wait(lambda: len(sink.to(hook)) >= 2 and len(sink.to("/")) >= 1, timeout=30)
     finally:
         codes = [await api.stop(), await worker.stop()]
     assert codes == [0, 0]

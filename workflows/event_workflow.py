@@ -1,35 +1,37 @@
-"""EventWorkflow: waits for each reminder instant of one event and has it delivered, until the event ends."""
+"""EventWorkflow: owns one event's lifecycle: plans its reminders, tells the cancellation, completes it."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import datetime, timedelta
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from core.planning import PLAN_LIMIT
     from core.scheduling import QUERY_UPCOMING, SIGNAL_CHANGED, WORKFLOW_NAME, ChangeNotice, EventWorkflowInput
-    from workflows.messages import (
-        DB_RETRY,
-        SEND_RETRY,
-        CompleteInput,
-        Plan,
-        PlanInput,
-        SendInput,
-        SendResult,
-    )
+    from workflows.messages import DB_RETRY, CancelInput, CompleteInput, PlanInput
+    from workflows.planning import PlanningActivities
+    from workflows.preparation import PreparationActivities
+    from workflows.slot_workflow import COALESCE, PREPARE_HEARTBEAT, PREPARE_TIMEOUT, deliver_chunk
 
-# Continue-as-new after this many reminder instants, well before the history limits.
-INSTANTS_PER_RUN = 100
-# Short database activities and a heartbeat on sends, so an activity lost with a crashed worker is retried
-# within seconds rather than after a long start-to-close timeout.
-DB_TIMEOUT = timedelta(seconds=10)
-SEND_TIMEOUT = timedelta(minutes=10)
-SEND_HEARTBEAT = timedelta(seconds=10)
+DB_TIMEOUT = timedelta(seconds=30)
+# Continue-as-new once the history reaches this many events (or sooner, when Temporal suggests it), checked
+# while changes are being gathered too. A run's history stays under HISTORY_BOUND plus the signals that arrive
+# during one planning activity or one workflow task.
+HISTORY_BOUND = 1_000
+# ... and after this many instants planned, so a long countdown's run stays short too.
+INSTANTS_PER_RUN = 5 * PLAN_LIMIT
 
 
 @workflow.defn(name=WORKFLOW_NAME)
 class EventWorkflow:
-    """One per event. Its state is a cursor (the last instant handled); the database holds the participants."""
+    """One per event. Its state is a cursor (the instant planned up to); the database holds the participants.
+
+    The reminders themselves are sent by the dispatchers of their time slots, which this workflow registers
+    them with when it plans; it wakes only to plan further, on a change, to cancel, or at the end.
+    """
 
     def __init__(self) -> None:
         self._changed = False
@@ -37,7 +39,7 @@ class EventWorkflow:
 
     @workflow.signal(name=SIGNAL_CHANGED)
     def changed(self, notice: ChangeNotice) -> None:
-        """The event or its subscribers changed: plan again."""
+        """The event or its subscribers changed: plan again (a burst of these is planned once)."""
         self._changed = True
 
     @workflow.query(name=QUERY_UPCOMING)
@@ -47,48 +49,53 @@ class EventWorkflow:
 
     @workflow.run
     async def run(self, inp: EventWorkflowInput) -> str:
-        """Plan, wait, send, repeat; end on cancellation (after telling everyone) or when the event is over."""
+        """Plan, register, sleep until the plan runs out, a change or the end; cancel or complete."""
         after = inp.after
-        handled = 0
+        planned = 0
         while True:
             self._changed = False
-            plan = await workflow.execute_activity(
-                "plan_reminders",
-                PlanInput(event_id=inp.event_id, after=after),
-                result_type=Plan,
+            plan = await workflow.execute_activity_method(
+                PlanningActivities.plan_reminders,
+                PlanInput(
+                    event_id=inp.event_id, after=after, now=workflow.now(), send_ahead_seconds=inp.send_ahead_seconds
+                ),
                 start_to_close_timeout=DB_TIMEOUT,
                 retry_policy=DB_RETRY,
             )
             if plan.status == "missing":
                 return "missing"
             if plan.status == "cancelled":
-                await self._send_all(inp.event_id, plan.start_at or workflow.now(), "cancellation", 0.0)
+                await self._cancel(inp.event_id)
                 return "cancelled"
             if plan.status == "completed":
                 return "completed"
-            self._upcoming = list(plan.upcoming)
             assert plan.end_at is not None
-            due = plan.upcoming[0] if plan.upcoming else None
-            wake = due - timedelta(seconds=inp.send_ahead_seconds) if due else plan.end_at
-            if await self._wait_until(wake):
-                continue
-            if due is None:
-                await workflow.execute_activity(
-                    "complete_event",
+            self._upcoming = list(plan.upcoming)
+            horizon = plan.upcoming[-1] if len(plan.upcoming) >= PLAN_LIMIT else None
+            if await self._wait_until(horizon or plan.end_at):
+                # Gather the rest of a burst into one plan, but not past the history bound.
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(self._history_full, timeout=COALESCE)
+            elif horizon is None:
+                await workflow.execute_activity_method(
+                    PlanningActivities.complete_event,
                     CompleteInput(event_id=inp.event_id),
                     start_to_close_timeout=DB_TIMEOUT,
                     retry_policy=DB_RETRY,
                 )
                 return "completed"
-            ahead = max(0.0, (due - workflow.now()).total_seconds())
-            await self._send_all(inp.event_id, due, "reminder", ahead)
-            after = due
-            handled += 1
-            if handled >= INSTANTS_PER_RUN or workflow.info().is_continue_as_new_suggested():
+            else:
+                after, planned = horizon, planned + len(plan.upcoming)
+            if self._history_full() or planned >= INSTANTS_PER_RUN:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
                     EventWorkflowInput(event_id=inp.event_id, send_ahead_seconds=inp.send_ahead_seconds, after=after)
                 )
+
+    @staticmethod
+    def _history_full() -> bool:
+        info = workflow.info()
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() >= HISTORY_BOUND
 
     async def _wait_until(self, when: datetime) -> bool:
         """Sleep until `when`; True if a change arrived first."""
@@ -101,24 +108,13 @@ class EventWorkflow:
             return False
         return True
 
-    async def _send_all(self, event_id: int, due: datetime, kind: str, ahead: float) -> None:
-        fired_at = workflow.now() + timedelta(seconds=ahead)
-        after_id: int | None = 0
-        while after_id is not None:
-            result = await workflow.execute_activity(
-                "send_notifications",
-                SendInput(
-                    event_id=event_id,
-                    due=due,
-                    fired_at=fired_at,
-                    kind=kind,
-                    after_participant_id=after_id,
-                    wait_seconds=ahead,
-                ),
-                result_type=SendResult,
-                start_to_close_timeout=SEND_TIMEOUT + timedelta(seconds=ahead),
-                heartbeat_timeout=SEND_HEARTBEAT,
-                retry_policy=SEND_RETRY,
-            )
-            after_id = result.next_participant_id
-            ahead = 0.0
+    async def _cancel(self, event_id: int) -> None:
+        """Tell the channel and every subscriber once, retrying failed destinations on their own schedule."""
+        prepared = await workflow.execute_activity_method(
+            PreparationActivities.prepare_cancellation,
+            CancelInput(event_id=event_id),
+            start_to_close_timeout=PREPARE_TIMEOUT,
+            heartbeat_timeout=PREPARE_HEARTBEAT,
+            retry_policy=DB_RETRY,
+        )
+        await asyncio.gather(*(deliver_chunk(chunk, 0.0) for instant in prepared.instants for chunk in instant.chunks))

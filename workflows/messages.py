@@ -1,4 +1,4 @@
-"""Arguments and results of the event workflow's activities (one dataclass each, so fields can be added)."""
+"""Arguments and results of the workflows' activities (one dataclass each, so fields can be added)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,29 @@ from datetime import datetime, timedelta
 
 from temporalio.common import RetryPolicy
 
+# A failing destination is retried on its own schedule by the dispatcher: 1 s, 2 s, 4 s ... at most 60 s apart.
 MAX_SEND_ATTEMPTS = 8
-SEND_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=60),
-    maximum_attempts=MAX_SEND_ATTEMPTS,
-)
+RETRY_FIRST = timedelta(seconds=1)
+RETRY_MAX = timedelta(seconds=60)
+# Activity-level retries are only for a crashed worker or a database hiccup, never for a destination's failure.
 DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 
 # A reminder that goes out later than this after its due instant is marked late.
 LATE_AFTER = timedelta(seconds=60)
-BATCH_SIZE = 500
+# Deliveries of one instant are split into chunks of at most this many; each chunk is one activity, so several
+# workers share a big instant.
+CHUNK_SIZE = 250
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """How long to wait after failed attempt number `attempt` (1-based) before the next one."""
+    delay: timedelta = RETRY_FIRST * (2 ** (attempt - 1))
+    return min(RETRY_MAX, delay)
+
+
+def longest_retry_span() -> timedelta:
+    """The time from a first failed attempt to the last retry: what an exactly-once check must wait past."""
+    return sum((retry_delay(a) for a in range(1, MAX_SEND_ATTEMPTS)), timedelta())
 
 
 @dataclass(frozen=True)
@@ -27,6 +38,8 @@ class PlanInput:
 
     event_id: int
     after: datetime | None
+    now: datetime | None = None
+    send_ahead_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -40,29 +53,88 @@ class Plan:
 
 
 @dataclass(frozen=True)
-class SendInput:
-    """Send one batch of an event's reminder (or cancellation notice) due at `due`."""
-
-    event_id: int
-    due: datetime
-    fired_at: datetime
-    kind: str = "reminder"
-    after_participant_id: int = 0
-    wait_seconds: float = 0.0
-
-
-@dataclass(frozen=True)
-class SendResult:
-    """What one batch did; `next_participant_id` is set while more participants remain."""
-
-    sent: int = 0
-    failed: int = 0
-    skipped: int = 0
-    next_participant_id: int | None = None
-
-
-@dataclass(frozen=True)
 class CompleteInput:
     """Mark an event completed once it has ended."""
 
     event_id: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Some of one instant's deliveries: the pending log rows of `kind` due at `due` with ids in a range."""
+
+    kind: str
+    due: datetime
+    first_id: int
+    last_id: int
+    event_id: int | None = None
+
+
+@dataclass(frozen=True)
+class InstantPlan:
+    """One due instant of a slot and its deliveries, in chunks."""
+
+    due: datetime
+    chunks: list[Chunk] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SlotInput:
+    """A dispatcher's argument: the slot it serves; `after` carries progress across continue-as-new."""
+
+    slot_start: datetime
+    send_ahead_seconds: float = 0.0
+    after: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SlotNotice:
+    """Signal argument: an event changed its reminders in this slot after it may have been prepared."""
+
+    event_id: int
+
+
+@dataclass(frozen=True)
+class PrepareInput:
+    """Create the log rows of every delivery due in [start, end), and chunk the pending ones not launched yet:
+    those due after `after`, and any with an id above `above_id` (added after their instant was launched)."""
+
+    start: datetime
+    end: datetime
+    after: datetime | None = None
+    above_id: int = 0
+
+
+@dataclass(frozen=True)
+class CancelInput:
+    """Create the log rows of an event's cancellation notice, and chunk them."""
+
+    event_id: int
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a preparation found: the instants with deliveries still to send, ascending."""
+
+    instants: list[InstantPlan] = field(default_factory=list)
+    rows: int = 0
+
+
+@dataclass(frozen=True)
+class ChunkInput:
+    """Send one chunk: wait up to `wait_seconds` for the instant, then send to every row still pending."""
+
+    chunk: Chunk
+    fired_at: datetime
+    attempt: int = 1
+    wait_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What one chunk did; `retrying` rows failed and wait for another attempt."""
+
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    retrying: int = 0

@@ -20,7 +20,7 @@ from bot.probes import CommandCounter
 from core import service
 from core.errors import RateLimited, SoonishError, Unauthenticated
 from core.service import Core
-from core.views import Actor
+from core.views import Actor, CalendarFile
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +164,42 @@ async def set_timezone(body: schemas.TimezoneUpdate, core: CoreDep, actor: Actor
     return schemas.User.of(await service.set_timezone(core=core, actor=actor, timezone=body.timezone))
 
 
+CALENDAR_TYPE = "text/calendar; charset=utf-8"
+_CALENDAR_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/calendar": {}}}}
+
+
+def _calendar(file: CalendarFile, *, private: bool) -> Response:
+    headers = {"Content-Disposition": f'inline; filename="{file.filename}"'}
+    if private:
+        # The URL is the credential: keep it out of shared caches and of Referer headers.
+        headers.update({"Cache-Control": "private, no-cache", "Referrer-Policy": "no-referrer"})
+    return Response(file.content, media_type=CALENDAR_TYPE, headers=headers)
+
+
+@router.get("/events/{event_id}/ics", tags=["calendars"], response_class=Response, responses=_CALENDAR_RESPONSE)
+async def event_calendar(event_id: str, core: CoreDep, actor: ActorDep) -> Response:
+    """One event as an iCalendar (.ics) file."""
+    return _calendar(await service.event_calendar(core=core, actor=actor, ref=event_id), private=False)
+
+
+@router.get("/calendar/feed", tags=["calendars"])
+async def calendar_feed(core: CoreDep, actor: ActorDep) -> schemas.CalendarFeed:
+    """The URL of your private calendar feed: every event you subscribe to, with your reminders as alarms."""
+    return schemas.CalendarFeed.of(await service.calendar_feed(core=core, actor=actor))
+
+
+@router.post("/calendar/feed/rotate", tags=["calendars"])
+async def rotate_calendar_feed(core: CoreDep, actor: ActorDep) -> schemas.CalendarFeed:
+    """A new URL for your private calendar feed; the previous one stops working at once."""
+    return schemas.CalendarFeed.of(await service.rotate_calendar_feed(core=core, actor=actor))
+
+
+@router.get("/calendar/{token}.ics", tags=["calendars"], response_class=Response, responses=_CALENDAR_RESPONSE)
+async def feed_calendar(token: str, core: CoreDep) -> Response:
+    """A private calendar feed; its URL is the only credential (get yours from /calendar/feed)."""
+    return _calendar(await service.feed_calendar(core=core, token=token), private=True)
+
+
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
@@ -209,6 +245,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, HTTPException):  # pragma: no cover - registered for HTTPException only
         raise exc
     return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
+
+
+def _loggable(path: str) -> str:
+    # A calendar feed's path is its credential.
+    return "/calendar/***.ics" if path.startswith("/calendar/") and path.endswith(".ics") else path
 
 
 class _TooLarge(Exception):
@@ -272,7 +313,7 @@ class RequestGuard:
             await self.app(scope, replay, watch)
         except Exception:
             # The path names the endpoint; the body and query may hold secrets and are not logged.
-            log.exception("unexpected error answering %s %s", scope.get("method"), scope.get("path"))
+            log.exception("unexpected error answering %s %s", scope.get("method"), _loggable(str(scope.get("path"))))
             if not started:
                 await _error(500, UNEXPECTED)(scope, receive, send)
 

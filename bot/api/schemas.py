@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 from bot import render
 from core.service import EventDraft, EventPatch
 from core.views import (
+    CalendarFeedView,
     DeliveryView,
     EventView,
     IntegrationTestResult,
@@ -300,3 +301,14 @@ class Error(BaseModel):
     """Every error answer: one message, safe to show to the caller."""
 
     error: str
+
+
+class CalendarFeed(BaseModel):
+    """The caller's private calendar feed: anyone with this URL can read it, so keep it to yourself."""
+
+    url: str
+
+    @classmethod
+    def of(cls, view: CalendarFeedView) -> Self:
+        """The response for a feed view."""
+        return cls(url=view.url)

@@ -281,6 +281,23 @@ async def timezone_show(interaction: Interaction) -> None:
     await run(interaction, "timezone show")
 
 
+calendar = app_commands.Group(
+    name="calendar", description="Your private calendar feed", guild_only=True, allowed_contexts=SERVERS_ONLY
+)
+
+
+@calendar.command(name="show", description="Your private calendar feed's address (events you subscribe to)")
+async def calendar_show(interaction: Interaction) -> None:
+    """Show your private calendar feed's address."""
+    await run(interaction, "calendar")
+
+
+@calendar.command(name="rotate", description="A new address for your calendar feed; the old one stops working")
+async def calendar_rotate(interaction: Interaction) -> None:
+    """Replace your calendar feed's address; the old one stops working."""
+    await run(interaction, "calendar", "rotate")
+
+
 @app_commands.command(name="help", description=BY_WORDS["help"].summary)
 @app_commands.guild_only()
 @app_commands.describe(command="One command to explain, such as event create")
@@ -299,5 +316,6 @@ COMMANDS: tuple[app_commands.Command[Any, ..., Any] | app_commands.Group, ...] =
     unsubscribe,
     integration,
     timezone,
+    calendar,
     help_command,
 )

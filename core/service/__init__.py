@@ -1,6 +1,7 @@
 """The service layer: one keyword-only function per command, shared by every front end."""
 
 from core.service.announcements import Announcement, event_of_mirror, find_announcement, record_announcement
+from core.service.calendars import calendar_feed, event_calendar, feed_calendar, rotate_calendar_feed
 from core.service.context import Core
 from core.service.events import (
     EventDraft,
@@ -36,11 +37,14 @@ __all__ = [
     "MemberHome",
     "add_integration",
     "authenticate_api_key",
+    "calendar_feed",
     "cancel_event",
     "create_api_key",
     "create_event",
+    "event_calendar",
     "event_deliveries",
     "event_of_mirror",
+    "feed_calendar",
     "find_announcement",
     "issue_api_key",
     "list_api_keys",
@@ -50,6 +54,7 @@ __all__ = [
     "record_announcement",
     "remove_integration",
     "revoke_api_key",
+    "rotate_calendar_feed",
     "set_timezone",
     "show_event",
     "show_user",

@@ -28,3 +28,5 @@ class Core:
     resolve: Resolver | None = None
     clock: Callable[[], datetime] = field(default=utcnow)
     quotas: Quotas = field(default_factory=Quotas)
+    # Where the HTTP API is reached from outside (calendar feed URLs point there); no trailing slash.
+    public_url: str = "http://127.0.0.1:8000"

@@ -110,16 +110,17 @@ def _instant(value: When, *, tz: str, now: datetime, what: str) -> datetime:
 
 def _read(value: When, *, tz: str, now: datetime, what: str) -> tuple[datetime, TimeReading | None]:
     """The instant a given or typed time means; for typed text, also how it was read."""
+    # Whole seconds: calendars (RFC 5545) cannot hold less, and an .ics must show the instant the API lists.
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            return value.replace(tzinfo=zone(tz)).astimezone(zone("UTC")), None
-        return value.astimezone(zone("UTC")), None
+            return value.replace(tzinfo=zone(tz), microsecond=0).astimezone(zone("UTC")), None
+        return value.replace(microsecond=0).astimezone(zone("UTC")), None
     check_line(what, value)
     try:
         reading = read_when(value, tz=tz, now=now)
     except InvalidTime as exc:
         raise InvalidTime(f"The {what}: {exc.message}") from exc
-    return reading.instant, TimeReading(typed=" ".join(value.split()), notes=reading.notes)
+    return reading.instant.replace(microsecond=0), TimeReading(typed=" ".join(value.split()), notes=reading.notes)
 
 
 def _check_start(start: datetime, now: datetime, user_zone: str) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Conflict, InvalidInput, InvalidTime, NotFound
 from core.models import EventParticipant, EventStatus, Integration, User
+from core.planning import PLAN_LIMIT, already_planned
 from core.reminders import reminder_instants
 from core.service.context import Core
 from core.service.events import find_event, offsets_of, signal_change
@@ -97,6 +98,20 @@ async def subscribe(
             after=max(now, participant.joined_at),
             limit=NEXT_SHOWN,
         )
+        # A subscriber whose instants the event has planned already needs no round trip to its workflow.
+        planned = await already_planned(
+            session,
+            event.id,
+            reminder_instants(
+                start=event.start_at,
+                tz=event.timezone,
+                offsets=offsets,
+                frequency=frequency,
+                after=max(now, participant.joined_at, event.schedule_changed_at),
+                limit=PLAN_LIMIT,
+            ),
+            now,
+        )
         view = SubscriptionView(
             event_id=event.id,
             event_code=event.code,
@@ -135,7 +150,8 @@ async def subscribe(
             else:
                 row.tags, row.custom_time_delta_seconds, row.custom_frequency = previous
 
-    await signal_change(core, view.event_id, "subscribed", undo)
+    if not planned:
+        await signal_change(core, view.event_id, "subscribed", undo)
     return view
 
 

@@ -99,3 +99,14 @@ def test_bad_quota_is_explained(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
         message = explain(caught.value)
         assert message.startswith("SOONISH_QUOTA_SUBSCRIBES_PER_USER: Value error, "), value
         assert "quota" in message and value not in message, message
+
+
+def test_public_url_defaults_to_the_local_api_and_must_be_http(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """SOONISH_PUBLIC_URL (where calendar feed URLs point) defaults to the local API; a non-web address is refused."""
+    monkeypatch.delenv("SOONISH_PUBLIC_URL", raising=False)
+    assert _settings(monkeypatch, tmp_path).public_url == "http://127.0.0.1:8000"
+    given = "https://soonish.example.org/api"
+    assert _settings(monkeypatch, tmp_path, SOONISH_PUBLIC_URL=given).public_url == given
+    for bad in ("soonish.example.org", "ftp://soonish.example.org", "https://", "https://a b"):
+        with pytest.raises(ValidationError, match="SOONISH_PUBLIC_URL"):
+            _settings(monkeypatch, tmp_path, SOONISH_PUBLIC_URL=bad)

@@ -15,7 +15,7 @@ from bot.runtime import Runtime, open_runtime
 from core.models import EventParticipant, User
 from core.service import EventDraft, create_event, subscribe
 from tests.conftest import MEMBER, ORGANIZER, make_settings
-from workflows.messages import BATCH_SIZE
+from workflows.messages import CHUNK_SIZE as BATCH_SIZE
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ ADMIN_MATTERS = frozenset(("event update", "event cancel", "event log"))
 # Commands after which the announcement is edited at once; any other change (subscriptions) is debounced.
 EDIT_AT_ONCE = frozenset(("event update", "event cancel"))
 
-COMMANDS = ("/event", "/subscribe", "/unsubscribe", "/integration", "/timezone")
+COMMANDS = ("/event", "/subscribe", "/unsubscribe", "/integration", "/timezone", "/calendar")
 # Slack escapes these three in command text (they are escaped again on the way out: bot/slack/markup.py);
 # clients may also turn straight quotes into curly ones.
 _UNESCAPE = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})

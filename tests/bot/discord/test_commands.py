@@ -127,3 +127,13 @@ async def test_rate_limited_reminder_is_retried_not_lost(discord_bot: Harness) -
     assert len(h.fake.posted(CHANNEL_ID)) == 1
     limited = [c for c in h.fake.calls if c.status == 429]
     assert len(limited) == 2
+
+
+async def test_calendar_feed_address_is_private_and_rotates(discord_bot: Harness) -> None:
+    """/calendar show gives the member's feed address privately; /calendar rotate gives a different one."""
+    shown = await run(discord_bot, MEMBER, "calendar show")
+    rotated = await run(discord_bot, MEMBER, "calendar rotate")
+    first = [w for w in shown["content"].split() if "/calendar/" in w]
+    second = [w for w in rotated["content"].split() if "/calendar/" in w]
+    assert private(shown) and private(rotated)
+    assert first and second and first != second

@@ -194,3 +194,10 @@ async def test_a_workspace_admin_may_cancel_a_members_event(slack: SlackBot) -> 
     assert reply["response_type"] == "in_channel" and "cancelled" in reply["text"]
     view = await service.show_event(core=slack.rt.core, actor=_actor(ORGANIZER), ref=code)
     assert view.status == "cancelled"
+
+
+async def test_calendar_command_answers_privately_with_the_feed_address(slack: SlackBot) -> None:
+    """`/calendar` is a Slack command too, answered only to the member, with their feed's address."""
+    await slack.command("/calendar", "", user=MEMBER, name="cal")
+    (reply,) = await slack.fake.wait_for(lambda: slack.responses("cal"))
+    assert reply["response_type"] == "ephemeral" and "/calendar/" in reply["text"]

@@ -1,0 +1,129 @@
+"""Planning activities: an event's next instants, registered with the dispatchers of their slots."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from core.models import Event, EventParticipant, EventStatus, PlannedReminder
+from core.planning import (
+    PLAN_LIMIT,
+    PREPARE_LEAD,
+    SIGNAL_REFRESH,
+    SLOT_LENGTH,
+    planned_instants,
+    slot_of,
+    slot_workflow_id,
+)
+from core.reminders import reminder_instants
+from core.service.events import offsets_of
+from core.timeparse import Frequency
+from workflows.activity_context import database_errors
+from workflows.messages import CompleteInput, Plan, PlanInput, SlotInput, SlotNotice
+
+
+class PlanningActivities:
+    """Reads the event and its subscription groups, stores the next instants, and tells the slots."""
+
+    def __init__(self, *, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    @activity.defn(name="plan_reminders")
+    async def plan_reminders(self, inp: PlanInput) -> Plan:
+        """The event's status and its next reminder instants after `inp.after`, registered with their slots."""
+        async with database_errors():
+            plan, added = await self._plan(inp)
+        if plan.status == EventStatus.SCHEDULED and plan.upcoming:
+            await self._register(plan.upcoming, added, inp)
+        return plan
+
+    async def _plan(self, inp: PlanInput) -> tuple[Plan, set[datetime]]:
+        async with self._sessions.begin() as session:
+            event = await session.get(Event, inp.event_id)
+            if event is None:
+                return Plan(status="missing"), set()
+            if event.status != EventStatus.SCHEDULED:
+                await session.execute(delete(PlannedReminder).where(PlannedReminder.event_id == event.id))
+                return Plan(status=event.status, start_at=event.start_at, end_at=event.end_at), set()
+            floor = max(event.schedule_changed_at, inp.after) if inp.after else event.schedule_changed_at
+            instants: set[datetime] = set()
+            if event.channel_url_encrypted:
+                instants.update(self._instants(event, event.default_offsets, "none", floor))
+            groups = await session.execute(
+                select(
+                    EventParticipant.custom_time_delta_seconds,
+                    EventParticipant.custom_frequency,
+                    func.min(EventParticipant.joined_at),
+                )
+                .where(EventParticipant.event_id == event.id)
+                .group_by(EventParticipant.custom_time_delta_seconds, EventParticipant.custom_frequency)
+            )
+            for offsets, frequency, joined in groups:
+                joined_at = joined if joined.tzinfo else joined.replace(tzinfo=event.start_at.tzinfo)
+                instants.update(self._instants(event, offsets, frequency, max(floor, joined_at)))
+            upcoming = sorted(instants)[:PLAN_LIMIT]
+            before = set(await planned_instants(session, event.id))
+            if before != set(upcoming):
+                await session.execute(delete(PlannedReminder).where(PlannedReminder.event_id == event.id))
+                if upcoming:
+                    await session.execute(
+                        insert(PlannedReminder), [{"event_id": event.id, "due_at": due} for due in upcoming]
+                    )
+            plan = Plan(status=event.status, start_at=event.start_at, end_at=event.end_at, upcoming=upcoming)
+            return plan, set(upcoming) - before
+
+    @staticmethod
+    def _instants(event: Event, offsets: str, frequency: str, after: datetime) -> list[datetime]:
+        return reminder_instants(
+            start=event.start_at,
+            tz=event.timezone,
+            offsets=offsets_of(offsets),
+            frequency=Frequency(frequency),
+            after=after,
+            limit=PLAN_LIMIT,
+        )
+
+    async def _register(self, upcoming: list[datetime], added: set[datetime], inp: PlanInput) -> None:
+        """Make sure a dispatcher runs for each new instant's slot; tell the slots that may have prepared already.
+
+        A start of a dispatcher that already runs changes nothing in its history, so only a slot close enough
+        to have prepared gets a signal (coalesced there into one re-preparation).
+        """
+        from workflows.slot_workflow import SlotWorkflow  # the dispatcher imports these activities' neighbours
+
+        info = activity.info()
+        instance = (info.workflow_id or "").rsplit("-event-", 1)[0]
+        client = activity.client()
+        now = inp.now or datetime.now(tz=upcoming[0].tzinfo)
+        slots = sorted({slot_of(due) for due in upcoming})
+        for slot in slots:
+            imminent = slot - PREPARE_LEAD <= now
+            new = any(slot <= due < slot + SLOT_LENGTH for due in added)
+            if not (new or imminent):
+                continue
+            with contextlib.suppress(WorkflowAlreadyStartedError):
+                await client.start_workflow(
+                    SlotWorkflow.run,
+                    SlotInput(slot_start=slot, send_ahead_seconds=inp.send_ahead_seconds),
+                    id=slot_workflow_id(instance, slot),
+                    task_queue=info.task_queue,
+                    id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                    start_signal=SIGNAL_REFRESH if imminent else None,
+                    start_signal_args=[SlotNotice(event_id=inp.event_id)] if imminent else [],
+                    execution_timeout=timedelta(days=3 * 365),
+                )
+
+    @activity.defn(name="complete_event")
+    async def complete_event(self, inp: CompleteInput) -> None:
+        """Mark the event completed (it has ended)."""
+        async with database_errors(), self._sessions.begin() as session:
+            event = await session.get(Event, inp.event_id)
+            if event is not None and event.status == EventStatus.SCHEDULED:
+                event.status = EventStatus.COMPLETED
+            await session.execute(delete(PlannedReminder).where(PlannedReminder.event_id == inp.event_id))

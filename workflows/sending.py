@@ -1,0 +1,305 @@
+"""The send activity: one chunk of an instant's deliveries, checked again at the instant, outcomes in bulk."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+
+from core import notices
+from core.destinations import Outcome, Sender
+from core.metrics import record_deliveries
+from core.models import DeliveryStatus, Event, EventStatus, Integration, NotificationLog, utcnow
+from core.notices import Message
+from core.secrets import SecretBox
+from workflows.activity_context import database_errors, heartbeating
+from workflows.destinations import deliver, prepare
+from workflows.messages import LATE_AFTER, MAX_SEND_ATTEMPTS, Chunk, ChunkInput, ChunkResult
+from workflows.targets import Target, TargetBuilder, batches, load_audience
+
+log = logging.getLogger(__name__)
+
+# Marks rows whose send has begun: a row still marked so when its chunk runs again was in flight when its
+# worker died. It is then recorded as failed rather than sent a second time (each destination at most once).
+IN_FLIGHT = "sending"
+INTERRUPTED = "interrupted: the worker stopped while sending; it may not have arrived"
+# At most this many sends of one chunk are in flight (and at risk if the worker dies) at once.
+WINDOW = 64
+# ... and at most this many in one worker process, however many chunks it runs, so a big instant does not
+# starve the event loop (and the heartbeats that keep its chunks from being taken over).
+PROCESS_IN_FLIGHT = 128
+FLUSH_EVERY = 0.1
+
+
+@dataclass(frozen=True)
+class Settled:
+    """The outcome of one row, to be written with others like it."""
+
+    row_id: int
+    integration_id: int | None
+    status: str
+    error: str | None
+    label: str
+    event_id: int
+    # Only its scheme is used, to count deliveries by platform.
+    url: str | None = None
+
+
+def _remaining_wait(wait_seconds: float, due: datetime) -> float:
+    """What is left of the send-ahead wait once time spent queued and preparing is taken off; never past the
+    due instant by the wall clock."""
+    elapsed = (utcnow() - activity.info().scheduled_time).total_seconds()
+    return max(0.0, min(wait_seconds - max(0.0, elapsed), (due - utcnow()).total_seconds()))
+
+
+class SendingActivities:
+    """Sends prepared deliveries; built with the sessions, the secret box and the sender."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        secrets: SecretBox,
+        sender: Sender,
+        late_after: timedelta = LATE_AFTER,
+    ) -> None:
+        self._sessions = sessions
+        self._secrets = secrets
+        self._sender = sender
+        self._late_after = late_after
+        self._in_flight = asyncio.Semaphore(PROCESS_IN_FLIGHT)
+
+    @activity.defn(name="send_notifications")
+    async def send_notifications(self, inp: ChunkInput) -> ChunkResult:
+        """Send one chunk, heartbeating throughout so a crashed worker's chunk is taken over promptly."""
+        async with heartbeating(), database_errors():
+            return await self._send_chunk(inp)
+
+    async def _rows(self, session: AsyncSession, chunk: Chunk) -> list[NotificationLog]:
+        query = select(NotificationLog).where(
+            NotificationLog.kind == chunk.kind,
+            NotificationLog.due_at == chunk.due,
+            NotificationLog.id >= chunk.first_id,
+            NotificationLog.id <= chunk.last_id,
+            NotificationLog.status == DeliveryStatus.PENDING,
+        )
+        if chunk.event_id is not None:
+            query = query.where(NotificationLog.event_id == chunk.event_id)
+        return list((await session.execute(query.order_by(NotificationLog.id))).scalars())
+
+    async def _targets(
+        self, session: AsyncSession, chunk: Chunk, rows: list[NotificationLog], *, decrypt: bool
+    ) -> tuple[dict[int, Event], dict[str, Target]]:
+        """The chunk's events and the deliveries they call for now, from the database as it is at this moment."""
+        users = {r.user_id for r in rows if r.user_id is not None}
+        audience = await load_audience(session, {r.event_id for r in rows}, user_ids=users)
+        builder = TargetBuilder(audience, kind=chunk.kind, secrets=self._secrets if decrypt else None)
+        if chunk.kind == "cancellation":
+            targets = builder.cancellation()
+        else:
+            targets = builder.reminders(chunk.due, chunk.due + timedelta(microseconds=1))
+        return audience.events, {t.key: t for t in targets}
+
+    async def _send_chunk(self, inp: ChunkInput) -> ChunkResult:
+        chunk = inp.chunk
+        cancelling = chunk.kind == "cancellation"
+        settled: list[Settled] = []
+        async with self._sessions() as session:
+            rows = await self._rows(session, chunk)
+            if not rows:
+                return ChunkResult()
+            _, prepared = await self._targets(session, chunk, rows, decrypt=True)
+        await prepare(self._sender, [t.destination for t in prepared.values() if t.destination is not None])
+        settled += [
+            Settled(r.id, r.integration_id, DeliveryStatus.FAILED, INTERRUPTED, r.destination, r.event_id)
+            for r in rows
+            if r.error == IN_FLIGHT
+        ]
+        rows = [r for r in rows if r.error != IN_FLIGHT]
+
+        if inp.wait_seconds > 0:
+            await asyncio.sleep(_remaining_wait(inp.wait_seconds, chunk.due))
+        # Changes that arrived since preparation (cancel, move, unsubscribe, a removed destination) count.
+        async with self._sessions() as session:
+            events, current = await self._targets(session, chunk, rows, decrypt=False)
+        # Judged when the send really happens; the wall clock only counts where it is ahead of workflow time.
+        fired = max(inp.fired_at, utcnow())
+        final_attempt = inp.attempt >= MAX_SEND_ATTEMPTS
+        to_send: list[tuple[NotificationLog, Target]] = []
+        for row in rows:
+            event = events.get(row.event_id)
+            reason = self._stale(row, event, current, fired, cancelling)
+            if reason is not None:
+                # A retry that can no longer go out ends as failed with what went wrong; a first try as skipped.
+                status = DeliveryStatus.FAILED if row.attempts and row.error else DeliveryStatus.SKIPPED
+                error = f"{row.error}; {reason}" if status == DeliveryStatus.FAILED else reason
+                settled.append(Settled(row.id, row.integration_id, status, error, row.destination, row.event_id))
+                continue
+            target = prepared.get(row.idempotency_key)
+            if target is None or target.error is not None or target.destination is None:
+                error = target.error if target and target.error else "this destination is no longer available"
+                settled.append(
+                    Settled(row.id, row.integration_id, DeliveryStatus.FAILED, error, row.destination, row.event_id)
+                )
+                continue
+            to_send.append((row, target))
+
+        late = not cancelling and fired - chunk.due > self._late_after
+        messages = {e.id: self._message(e, chunk, late) for e in events.values()}
+        result: defaultdict[str, int] = defaultdict(int)
+        await self._record(settled, chunk=chunk, late=late, result=result, final=True)
+        await self._send_window(to_send, messages, chunk=chunk, late=late, final_attempt=final_attempt, result=result)
+        return ChunkResult(
+            sent=result[DeliveryStatus.SENT],
+            failed=result[DeliveryStatus.FAILED],
+            skipped=result[DeliveryStatus.SKIPPED],
+            retrying=result[DeliveryStatus.PENDING],
+        )
+
+    @staticmethod
+    def _stale(
+        row: NotificationLog, event: Event | None, current: dict[str, Target], fired: datetime, cancelling: bool
+    ) -> str | None:
+        """Why a prepared delivery must not go out now, if it must not."""
+        wanted = EventStatus.CANCELLED if cancelling else EventStatus.SCHEDULED
+        if event is None or event.status != wanted:
+            return f"the event is {event.status if event else 'gone'}"
+        if not cancelling and fired >= event.start_at:
+            return "the event had started before this reminder ran"
+        if row.idempotency_key not in current:
+            # Recomputed from the database as it is now: a move, an unsubscribe, a changed subscription or a
+            # removed destination each take the delivery out.
+            return "the event or the subscription changed after this reminder was planned"
+        return None
+
+    @staticmethod
+    def _message(event: Event, chunk: Chunk, late: bool) -> Message:
+        if chunk.kind == "cancellation":
+            return notices.cancellation(name=event.name, start=event.start_at, tz=event.timezone)
+        return notices.reminder(
+            name=event.name,
+            start=event.start_at,
+            tz=event.timezone,
+            due=chunk.due,
+            location=event.details.location,
+            link=event.details.link,
+            late=late,
+        )
+
+    async def _send_window(
+        self,
+        to_send: list[tuple[NotificationLog, Target]],
+        messages: dict[int, Message],
+        *,
+        chunk: Chunk,
+        late: bool,
+        final_attempt: bool,
+        result: defaultdict[str, int],
+    ) -> None:
+        """Send with at most WINDOW in flight, marking each batch in flight before it starts and writing
+        outcomes every FLUSH_EVERY seconds, so a slow destination holds one slot and nobody else."""
+
+        async def one(row: NotificationLog, target: Target) -> Settled:
+            assert target.destination is not None
+            url = target.destination.url
+            try:
+                async with self._in_flight:
+                    outcome = await deliver(
+                        self._sender, target.destination, messages[row.event_id], key=row.idempotency_key
+                    )
+            except Exception as exc:  # a sender bug must not take the chunk down
+                log.warning("delivery raised %s", type(exc).__name__)
+                outcome = Outcome(False, f"the notification service failed ({type(exc).__name__})")
+            if outcome.delivered:
+                return Settled(
+                    row.id, row.integration_id, DeliveryStatus.SENT, outcome.note, row.destination, row.event_id, url
+                )
+            error = (outcome.error or "the notification service did not accept the message")[:450]
+            if final_attempt or outcome.final:
+                return Settled(
+                    row.id, row.integration_id, DeliveryStatus.FAILED, error, row.destination, row.event_id, url
+                )
+            return Settled(
+                row.id, row.integration_id, DeliveryStatus.PENDING, error, row.destination, row.event_id, url
+            )
+
+        queue = list(reversed(to_send))
+        running: set[asyncio.Task[Settled]] = set()
+        done_list: list[Settled] = []
+        flushed = time.monotonic()
+        while queue or running:
+            if queue and len(running) <= WINDOW // 2:
+                batch = [queue.pop() for _ in range(min(len(queue), WINDOW - len(running)))]
+                await self._claim([row.id for row, _ in batch], late=late)
+                running |= {asyncio.create_task(one(row, target)) for row, target in batch}
+            finished, running = await asyncio.wait(running, timeout=FLUSH_EVERY, return_when=asyncio.FIRST_COMPLETED)
+            done_list += [task.result() for task in finished]
+            if done_list and ((not running and not queue) or time.monotonic() - flushed >= FLUSH_EVERY):
+                await self._record(done_list, chunk=chunk, late=late, result=result, final=False)
+                done_list, flushed = [], time.monotonic()
+        if done_list:
+            await self._record(done_list, chunk=chunk, late=late, result=result, final=False)
+
+    async def _claim(self, row_ids: list[int], *, late: bool) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(NotificationLog)
+                .where(NotificationLog.id.in_(row_ids))
+                .values(error=IN_FLIGHT, attempts=NotificationLog.attempts + 1, late=late, updated_at=utcnow())
+            )
+
+    async def _record(
+        self, settled: list[Settled], *, chunk: Chunk, late: bool, result: defaultdict[str, int], final: bool
+    ) -> None:
+        """Write outcomes grouped by (status, error): a few UPDATE statements however many rows; count them."""
+        if not settled:
+            return
+        by_event: defaultdict[int, list[Settled]] = defaultdict(list)
+        for s in settled:
+            by_event[s.event_id].append(s)
+        sent_at = utcnow()
+        for event_id, group in by_event.items():
+            # Counted by status, kind and platform; a final failure is logged once, in one line, without the URL.
+            record_deliveries(
+                kind=chunk.kind,
+                event_id=event_id,
+                due=chunk.due,
+                sent_at=sent_at,
+                rows=[(s.url, s.status, s.error) for s in group],
+            )
+        now = utcnow()
+        groups: dict[tuple[str, str | None], list[int]] = defaultdict(list)
+        successes: set[int] = set()
+        failures: dict[str, set[int]] = defaultdict(set)
+        for s in settled:
+            groups[(s.status, s.error)].append(s.row_id)
+            result[s.status] += 1
+            if s.integration_id is not None and not final:
+                if s.status == DeliveryStatus.SENT:
+                    successes.add(s.integration_id)
+                elif s.error:
+                    failures[s.error].add(s.integration_id)
+        async with self._sessions.begin() as session:
+            for (status, error), ids in groups.items():
+                for part in batches(ids):
+                    await session.execute(
+                        update(NotificationLog)
+                        .where(NotificationLog.id.in_(part))
+                        .values(status=status, error=error, updated_at=now)
+                    )
+            for part in batches(successes):
+                await session.execute(update(Integration).where(Integration.id.in_(part)).values(last_success_at=now))
+            for error, integration_ids in failures.items():
+                for part in batches(integration_ids):
+                    await session.execute(
+                        update(Integration)
+                        .where(Integration.id.in_(part))
+                        .values(last_error=error[:500], last_error_at=now)
+                    )

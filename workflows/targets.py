@@ -1,0 +1,210 @@
+"""Who gets a delivery at which instant: every destination of every event in a window, in a few queries."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.destinations import Destination
+from core.models import Event, EventParticipant, EventStatus, Integration
+from core.reminders import reminder_instants
+from core.secrets import SecretBox
+from core.service.events import offsets_of
+from core.tags import DM_TAG, split_stored
+from core.timeparse import Frequency
+from workflows.destinations import channel_destination, dm_of, has_dm, integration_destination
+
+# Enough instants for one slot: a minute holds at most a few offsets of one subscription.
+_PER_WINDOW = 64
+# Keep IN (...) lists well inside every backend's parameter limit.
+IN_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Target:
+    """One destination of one recipient for one reminder (or notice) of one event at one instant."""
+
+    key: str
+    event_id: int
+    due: datetime
+    user_id: int | None
+    integration_id: int | None
+    label: str
+    destination: Destination | None = None
+    error: str | None = None
+
+
+@dataclass
+class Audience:
+    """Events with their subscribers and the subscribers' integrations, loaded set-based."""
+
+    events: dict[int, Event] = field(default_factory=dict)
+    participants: dict[int, list[EventParticipant]] = field(default_factory=lambda: defaultdict(list))
+    integrations: dict[int, list[Integration]] = field(default_factory=lambda: defaultdict(list))
+
+
+def delivery_key(kind: str, event_id: int, due: datetime, who: int | None, destination: str) -> str:
+    """The idempotency key of one delivery: the same reminder to the same destination is one log row, ever."""
+    raw = f"{kind}|{event_id}|{due.isoformat()}|{who if who is not None else 'channel'}|{destination}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def batches(items: Iterable[int], size: int = IN_BATCH) -> list[list[int]]:
+    """`items` in lists of at most `size`."""
+    ordered = sorted(set(items))
+    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
+
+
+async def load_audience(
+    session: AsyncSession, event_ids: Iterable[int], *, user_ids: set[int] | None = None, status: str | None = None
+) -> Audience:
+    """The events (optionally only those in `status`), their participants (optionally only `user_ids`), and
+    those participants' integrations."""
+    audience = Audience()
+    for part in batches(event_ids):
+        query = select(Event).where(Event.id.in_(part))
+        if status is not None:
+            query = query.where(Event.status == status)
+        audience.events.update((e.id, e) for e in (await session.execute(query)).unique().scalars())
+    for part in batches(audience.events):
+        members = select(EventParticipant).where(EventParticipant.event_id.in_(part))
+        if user_ids is not None:
+            members = members.where(EventParticipant.user_id.in_(user_ids))
+        for p in (await session.execute(members.order_by(EventParticipant.id))).unique().scalars():
+            audience.participants[p.event_id].append(p)
+    users = {p.user_id for ps in audience.participants.values() for p in ps}
+    for part in batches(users):
+        rows = await session.execute(select(Integration).where(Integration.user_id.in_(part)).order_by(Integration.id))
+        for integration in rows.scalars():
+            audience.integrations[integration.user_id].append(integration)
+    return audience
+
+
+def _instants_in(event: Event, offsets: str, frequency: str, lo: datetime, hi: datetime) -> list[datetime]:
+    return [
+        i
+        for i in reminder_instants(
+            start=event.start_at,
+            tz=event.timezone,
+            offsets=offsets_of(offsets),
+            frequency=Frequency(frequency),
+            after=lo - timedelta(microseconds=1),
+            limit=_PER_WINDOW,
+        )
+        if i < hi
+    ]
+
+
+class TargetBuilder:
+    """Turns an audience into targets; decrypts destinations only when asked (for sending, not for planning)."""
+
+    def __init__(self, audience: Audience, *, kind: str, secrets: SecretBox | None) -> None:
+        self._audience = audience
+        self._kind = kind
+        self._secrets = secrets
+        self._plain: dict[int, Destination] = {}
+
+    def reminders(self, lo: datetime, hi: datetime) -> list[Target]:
+        """Every reminder due in [lo, hi) of the audience's scheduled events."""
+        targets: list[Target] = []
+        for event in self._audience.events.values():
+            if event.status != EventStatus.SCHEDULED:
+                continue
+            dues: dict[int | None, list[datetime]] = {}
+            if event.channel_url_encrypted:
+                dues[None] = [
+                    d
+                    for d in _instants_in(event, event.default_offsets, "none", lo, hi)
+                    if d > event.schedule_changed_at
+                ]
+            groups: dict[tuple[str, str], list[datetime]] = {}
+            for p in self._audience.participants.get(event.id, []):
+                group = (p.custom_time_delta_seconds, p.custom_frequency)
+                if group not in groups:
+                    groups[group] = _instants_in(event, *group, lo, hi)
+                floor = max(p.joined_at, event.schedule_changed_at)
+                dues[p.id] = [d for d in groups[group] if d > floor]
+            targets.extend(self._for_event(event, dues))
+        return targets
+
+    def cancellation(self) -> list[Target]:
+        """The cancellation notice of each cancelled event, to its channel and every subscriber."""
+        targets: list[Target] = []
+        for event in self._audience.events.values():
+            if event.status != EventStatus.CANCELLED:
+                continue
+            dues: dict[int | None, list[datetime]] = {p.id: [event.start_at] for p in self._participants(event)}
+            if event.channel_url_encrypted:
+                dues[None] = [event.start_at]
+            targets.extend(self._for_event(event, dues))
+        return targets
+
+    def _participants(self, event: Event) -> list[EventParticipant]:
+        return self._audience.participants.get(event.id, [])
+
+    def _for_event(self, event: Event, dues: dict[int | None, list[datetime]]) -> list[Target]:
+        kind = self._kind
+        targets: list[Target] = []
+        channel = None
+        if self._secrets is not None and any(dues.values()):
+            channel = channel_destination(event, self._secrets)
+        for due in dues.get(None, []):
+            targets.append(
+                Target(
+                    key=delivery_key(kind, event.id, due, None, "channel"),
+                    event_id=event.id,
+                    due=due,
+                    user_id=None,
+                    integration_id=None,
+                    label=f"channel {event.channel_label}",
+                    destination=channel,
+                )
+            )
+        for p in self._participants(event):
+            if not dues.get(p.id):
+                continue
+            tags = set(split_stored(p.tags))
+            chosen: list[tuple[str, int | None, str, Destination | None, str | None]] = []
+            if DM_TAG in tags:
+                dm = dm_of(p.user, channel) if self._secrets else None
+                error = None if has_dm(p.user) else f"direct messages on {p.user.platform} are not available"
+                chosen.append((DM_TAG, None, "direct message", dm, error))
+            for integration in self._audience.integrations.get(p.user_id, []):
+                if tags & set(split_stored(integration.tags)):
+                    chosen.append(
+                        (
+                            integration.url_fingerprint,
+                            integration.id,
+                            f"{integration.label} {integration.masked_url}",
+                            self._integration_destination(integration, p),
+                            None,
+                        )
+                    )
+            for due in dues[p.id]:
+                for name, integration_id, label, destination, error in chosen:
+                    targets.append(
+                        Target(
+                            key=delivery_key(kind, event.id, due, p.user_id, name),
+                            event_id=event.id,
+                            due=due,
+                            user_id=p.user_id,
+                            integration_id=integration_id,
+                            label=label,
+                            destination=destination,
+                            error=error,
+                        )
+                    )
+        return targets
+
+    def _integration_destination(self, integration: Integration, p: EventParticipant) -> Destination | None:
+        if self._secrets is None:
+            return None
+        if integration.id not in self._plain:
+            self._plain[integration.id] = integration_destination(integration, p.user, self._secrets)
+        return self._plain[integration.id]
