@@ -192,12 +192,12 @@ async def test_secrets_never_appear_in_clear(stack: Stack, sink: HttpSink) -> No
     event = await _post(
         stack.api,
         "/events",
-        {"name": "Secret", "start_time": _in(7), "channel_url": url, "default_time_delta_seconds": [3]},
+        {"name": "Secret", "start_time": _in(16), "channel_url": url, "default_time_delta_seconds": [8]},
     )
     added = await stack.api.post("/integrations", json={"url": url, "tags": ["hook"]})
     listed = await stack.api.get("/integrations")
-    await _post(stack.api, f"/events/{event['id']}/subscribe", {"tags": ["hook"], "custom_time_delta_seconds": [3]})
-    await _wait(lambda: len(sink.to("/secret")) >= 2, timeout=20)
+    await _post(stack.api, f"/events/{event['id']}/subscribe", {"tags": ["hook"], "custom_time_delta_seconds": [8]})
+    await _wait(lambda: len(sink.to("/secret")) >= 2, timeout=30)
     assert sink.to("/secret")[0].headers.get("X-Token") == TOKEN  # the secret did its job...
     answers = [
         added.text,

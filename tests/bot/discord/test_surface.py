@@ -30,7 +30,15 @@ def options(command: dict[str, Any], prefix: str = "") -> list[tuple[str, dict[s
 async def test_no_command_is_offered_in_direct_messages(discord_bot: Harness) -> None:
     """Every command is published for servers only, since each works inside a server."""
     commands = synced(discord_bot)
-    assert {c["name"] for c in commands} == {"event", "subscribe", "unsubscribe", "integration", "timezone", "help"}
+    assert {c["name"] for c in commands} == {
+        "event",
+        "subscribe",
+        "unsubscribe",
+        "integration",
+        "timezone",
+        "calendar",
+        "help",
+    }
     assert [c["name"] for c in commands if c.get("contexts") != [GUILD]] == []
 
 
