@@ -7,7 +7,10 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+import httpx
 
 from bot.embedded import find_executable
 
@@ -78,3 +81,24 @@ def run_soonish(args: list[str], env: dict[str, str], cwd: Path) -> str:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
+
+
+async def until_up(client: httpx.AsyncClient, timeout: float = 20.0) -> None:
+    """Wait until a `soonish api` process answers on `client`'s base URL."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if (await client.get("/docs")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.05)
+    raise AssertionError("the API did not come up")
+
+
+async def wait_until(predicate: Callable[[], object], timeout: float) -> None:
+    """Poll `predicate` until it is true; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)

@@ -19,7 +19,7 @@ from temporalio.client import Client
 
 from bot.embedded import DevServer, free_port
 from core.scheduling import workflow_id
-from tests.processes import Process, run_soonish, soonish_env
+from tests.processes import Process, run_soonish, soonish_env, until_up, wait_until
 from tests.sinks import HttpSink
 
 PASSWORD = "S3cretPassw0rdXY"
@@ -70,23 +70,12 @@ async def stack(tmp_path: Path, dev_server: DevServer) -> AsyncIterator[Stack]:
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}, timeout=30
         ) as client:
-            await _until_up(client)
+            await until_up(client)
             s = Stack(api=client, worker=worker, api_process=api, env=env, data_dir=tmp_path, database=database)
             yield s
     finally:
         codes = [await p.stop() for p in (api, s.worker if s else worker)]
     assert codes == [0, 0], "a process did not exit cleanly"
-
-
-async def _until_up(client: httpx.AsyncClient) -> None:
-    for _ in range(200):
-        try:
-            if (await client.get("/docs")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.05)
-    raise AssertionError("the API did not come up")
 
 
 def _in(seconds: float) -> str:
@@ -98,13 +87,6 @@ async def _post(api: httpx.AsyncClient, path: str, body: dict[str, Any]) -> dict
     assert response.status_code in (200, 201), response.text
     result: dict[str, Any] = response.json()
     return result
-
-
-async def _wait(predicate: Any, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 async def test_reminder_arrives_on_time_exactly_once(stack: Stack, sink: HttpSink) -> None:
@@ -124,7 +106,7 @@ async def test_reminder_arrives_on_time_exactly_once(stack: Stack, sink: HttpSin
         stack.api, f"/events/{event['id']}/subscribe", {"tags": ["hook"], "custom_time_delta_seconds": [4]}
     )
     due = datetime.fromisoformat(sub["next_reminders"][0]).timestamp()
-    await _wait(lambda: sink.to("/member") and sink.to("/channel"), timeout=20)
+    await wait_until(lambda: sink.to("/member") and sink.to("/channel"), timeout=20)
     await asyncio.sleep(2)
     for path in ("/member", "/channel"):
         received = sink.to(path)
@@ -142,7 +124,7 @@ async def test_failing_destination_is_retried_alone(stack: Stack, sink: HttpSink
     await _post(stack.api, "/integrations", {"url": sink.url("/healthy"), "tags": ["hook"], "label": "healthy"})
     sink.fail_next("/flaky", 500, 500)
     await _post(stack.api, f"/events/{event['id']}/subscribe", {"tags": ["hook"], "custom_time_delta_seconds": [4]})
-    await _wait(lambda: sink.to("/flaky"), timeout=30)
+    await wait_until(lambda: sink.to("/flaky"), timeout=30)
     await asyncio.sleep(1)
     assert len(sink.to("/flaky")) == 1
     assert sink.attempts["/flaky"] == 3
@@ -166,7 +148,7 @@ async def test_worker_killed_before_due_still_delivers_once_marked_late(stack: S
     await asyncio.sleep(max(0.0, due - time.time()) + 2)
     assert sink.to("/m") == []
     stack.restart_worker()
-    await _wait(lambda: sink.to("/m"), timeout=45)
+    await wait_until(lambda: sink.to("/m"), timeout=45)
     await asyncio.sleep(1.5)
     assert len(sink.to("/m")) == 1
     assert "late" in sink.to("/m")[0].body["message"]
@@ -197,7 +179,7 @@ async def test_secrets_never_appear_in_clear(stack: Stack, sink: HttpSink) -> No
     added = await stack.api.post("/integrations", json={"url": url, "tags": ["hook"]})
     listed = await stack.api.get("/integrations")
     await _post(stack.api, f"/events/{event['id']}/subscribe", {"tags": ["hook"], "custom_time_delta_seconds": [8]})
-    await _wait(lambda: len(sink.to("/secret")) >= 2, timeout=30)
+    await wait_until(lambda: len(sink.to("/secret")) >= 2, timeout=30)
     assert sink.to("/secret")[0].headers.get("X-Token") == TOKEN  # the secret did its job...
     answers = [
         added.text,

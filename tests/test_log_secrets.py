@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,26 +18,8 @@ from tests.core.test_logs import (
     TOPIC,
     assert_clean,
 )
-from tests.processes import Process, run_soonish, soonish_env
+from tests.processes import Process, run_soonish, soonish_env, until_up, wait_until
 from tests.sinks import HttpSink
-
-
-async def _wait(predicate: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)
-
-
-async def _until_up(client: httpx.AsyncClient) -> None:
-    for _ in range(400):
-        try:
-            if (await client.get("/docs")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.05)
-    raise AssertionError("the API did not come up")
 
 
 async def test_api_and_worker_logs_hold_no_secret_at_debug(
@@ -71,7 +50,7 @@ async def test_api_and_worker_logs_hold_no_secret_at_debug(
         await worker.wait_for_output("Press Ctrl-C to stop.")
         headers = {"Authorization": f"Bearer {key}"}
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30) as client:
-            await _until_up(client)
+            await until_up(client)
             added = await client.post("/integrations", json={"url": url, "label": "hook"})
             assert added.status_code == 201, added.text
             assert (await client.post("/integrations/hook/test")).json()["delivered"] is True
@@ -88,7 +67,7 @@ async def test_api_and_worker_logs_hold_no_secret_at_debug(
                 f"/events/{event.json()['id']}/subscribe", json={"tags": ["ntfy"], "custom_time_delta_seconds": [3]}
             )
             assert subscribed.status_code == 201, subscribed.text
-            await _wait(lambda: len(sink.to(hook)) >= 2 and len(sink.to("/")) >= 1, timeout=30)
+            await wait_until(lambda: len(sink.to(hook)) >= 2 and len(sink.to("/")) >= 1, timeout=30)
     finally:
         codes = [await api.stop(), await worker.stop()]
     assert codes == [0, 0]
