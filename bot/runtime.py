@@ -31,6 +31,7 @@ from workflows.worker import build_worker
 
 log = logging.getLogger(__name__)
 
+EMBEDDED_CONNECT_SECONDS = 15.0
 # temporalio can abort at interpreter exit if a call is still settling (sdk-python issue 300).
 EXIT_PAUSE = 0.1
 # How often a process waiting for `soonish migrate` looks at the schema again.
@@ -137,17 +138,23 @@ async def _connect(
 ) -> Client:
     """A client on `address` with the namespace, TLS and API key of the settings (none for the embedded server)."""
     api_key = settings.temporal_api_key.get_secret_value() if settings.temporal_api_key and external else None
-    try:
-        return await Client.connect(
-            address,
-            namespace=settings.temporal_namespace,
-            tls=_tls(settings) if external else False,
-            api_key=api_key or None,
-            runtime=runtime,
-        )
-    except RuntimeError as exc:
-        log.debug("connecting to Temporal failed: %s", exc)
-        raise SchedulerUnavailable(_connection_failure(settings, address, str(exc))) from None
+    # The embedded server was just started: on a busy machine its port can open before it serves, so give it
+    # a few seconds; an external server is asked once and its failure explained at once.
+    deadline = asyncio.get_running_loop().time() + (0 if external else EMBEDDED_CONNECT_SECONDS)
+    while True:
+        try:
+            return await Client.connect(
+                address,
+                namespace=settings.temporal_namespace,
+                tls=_tls(settings) if external else False,
+                api_key=api_key or None,
+                runtime=runtime,
+            )
+        except RuntimeError as exc:
+            log.debug("connecting to Temporal failed: %s", exc)
+            if asyncio.get_running_loop().time() >= deadline:
+                raise SchedulerUnavailable(_connection_failure(settings, address, str(exc))) from None
+            await asyncio.sleep(0.5)
 
 
 async def _wait_for_schema(engine: AsyncEngine) -> None:
