@@ -102,3 +102,21 @@ async def wait_until(predicate: Callable[[], object], timeout: float) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         await asyncio.sleep(0.02)
+
+
+def stack_env(
+    data_dir: Path, *, database_url: str, temporal_address: str, name: str, api_port: int, **settings: str
+) -> dict[str, str]:
+    """The environment of one test's `soonish` processes: its database, the test's Temporal server, a workflow
+    id prefix and task queue of its own (`name` and the port), its API port, and private addresses allowed
+    (the test's sinks are on loopback)."""
+    return soonish_env(
+        data_dir,
+        DATABASE_URL=database_url,
+        TEMPORAL_ADDRESS=temporal_address,
+        SOONISH_INSTANCE=f"{name}{api_port}",
+        TEMPORAL_TASK_QUEUE=f"{name}{api_port}",
+        SOONISH_ALLOW_PRIVATE_URLS="true",
+        SOONISH_API_PORT=str(api_port),
+        **settings,
+    )

@@ -19,7 +19,7 @@ from temporalio.client import Client
 
 from bot.embedded import DevServer, free_port
 from core.scheduling import workflow_id
-from tests.processes import Process, run_soonish, soonish_env, until_up, wait_until
+from tests.processes import Process, run_soonish, stack_env, until_up, wait_until
 from tests.sinks import HttpSink
 
 PASSWORD = "S3cretPassw0rdXY"
@@ -48,15 +48,13 @@ async def stack(tmp_path: Path, dev_server: DevServer) -> AsyncIterator[Stack]:
     """`soonish api` and `soonish worker` against the dev server; both must stop cleanly at the end."""
     database = tmp_path / "soonish.db"
     port = free_port()
-    env = soonish_env(
+    env = stack_env(
         tmp_path,
-        DATABASE_URL=f"sqlite+aiosqlite:///{database}",
-        TEMPORAL_ADDRESS=dev_server.address,
-        SOONISH_INSTANCE=f"e2e{port}",
-        TEMPORAL_TASK_QUEUE=f"e2e{port}",
-        SOONISH_ALLOW_PRIVATE_URLS="true",
+        database_url=f"sqlite+aiosqlite:///{database}",
+        temporal_address=dev_server.address,
+        name="e2e",
+        api_port=port,
         SOONISH_LATE_AFTER_SECONDS="1",
-        SOONISH_API_PORT=str(port),
         SOONISH_LOG_LEVEL="DEBUG",
     )
     run_soonish(["migrate"], env, tmp_path)

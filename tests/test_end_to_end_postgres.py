@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from bot.embedded import DevServer, free_port
-from tests.processes import Process, run_soonish, soonish_env
+from tests.processes import Process, run_soonish, stack_env
 from tests.sinks import HttpSink
 
 # The send activity's retries back off 1 s, then 2 s: a duplicate from a retry would land within this.
@@ -49,14 +49,12 @@ async def production(
     await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     await conn.close()
     port = free_port()
-    env = soonish_env(
+    env = stack_env(
         tmp_path,
-        DATABASE_URL=postgres_admin,
-        TEMPORAL_ADDRESS=dev_server.address,
-        SOONISH_INSTANCE=f"pg{port}",
-        TEMPORAL_TASK_QUEUE=f"pg{port}",
-        SOONISH_ALLOW_PRIVATE_URLS="true",
-        SOONISH_API_PORT=str(port),
+        database_url=postgres_admin,
+        temporal_address=dev_server.address,
+        name="pg",
+        api_port=port,
         SOONISH_MIGRATE_ON_START="false",
     )
     run_soonish(["migrate"], env, tmp_path)

@@ -18,7 +18,7 @@ from tests.core.test_logs import (
     TOPIC,
     assert_clean,
 )
-from tests.processes import Process, run_soonish, soonish_env, until_up, wait_until
+from tests.processes import Process, run_soonish, stack_env, until_up, wait_until
 from tests.sinks import HttpSink
 
 
@@ -28,14 +28,12 @@ async def test_api_and_worker_logs_hold_no_secret_at_debug(
     """Test sends (one failing, to an ntfy topic) by the api, and a webhook channel reminder and an ntfy reminder
     by the worker, log no secret at DEBUG; both processes log the (masked) request lines of Apprise's client."""
     port = free_port()
-    env = soonish_env(
+    env = stack_env(
         tmp_path,
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'soonish.db'}",
-        TEMPORAL_ADDRESS=dev_server.address,
-        SOONISH_INSTANCE=f"logs{port}",
-        TEMPORAL_TASK_QUEUE=f"logs{port}",
-        SOONISH_ALLOW_PRIVATE_URLS="true",
-        SOONISH_API_PORT=str(port),
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'soonish.db'}",
+        temporal_address=dev_server.address,
+        name="logs",
+        api_port=port,
         SOONISH_LOG_LEVEL="DEBUG",
         DISCORD_TOKEN=BOT_TOKEN,
         SLACK_BOT_TOKEN=SLACK_TOKEN,

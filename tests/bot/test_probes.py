@@ -19,7 +19,7 @@ from bot.embedded import DevServer, free_port
 from bot.probes import Probes, probe_app
 from bot.runtime import open_runtime
 from tests.conftest import make_settings
-from tests.processes import Process, run_soonish, soonish_env
+from tests.processes import Process, run_soonish, stack_env
 from tests.proxy import TcpProxy
 from tests.sinks import HttpSink
 
@@ -99,14 +99,12 @@ async def test_readyz_turns_false_when_the_database_stops(
 async def test_metrics_count_a_delivery_and_its_lateness(tmp_path: Path, dev_server: DevServer, sink: HttpSink) -> None:
     """A worker with SOONISH_METRICS_PORT counts a sent reminder, records its lateness, and shows Temporal's metrics."""
     api_port, metrics_port = free_port(), free_port()
-    env = soonish_env(
+    env = stack_env(
         tmp_path,
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'soonish.db'}",
-        TEMPORAL_ADDRESS=dev_server.address,
-        SOONISH_INSTANCE=f"m{api_port}",
-        TEMPORAL_TASK_QUEUE=f"m{api_port}",
-        SOONISH_ALLOW_PRIVATE_URLS="true",
-        SOONISH_API_PORT=str(api_port),
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'soonish.db'}",
+        temporal_address=dev_server.address,
+        name="m",
+        api_port=api_port,
         SOONISH_METRICS_PORT=str(metrics_port),
     )
     run_soonish(["migrate"], env, tmp_path)

@@ -13,7 +13,7 @@ import httpx
 
 from bot.embedded import DevServer, free_port
 from core.logformat import JsonFormatter, log_fields
-from tests.processes import Process, run_soonish, soonish_env
+from tests.processes import Process, run_soonish, stack_env
 from tests.sinks import HttpSink
 
 
@@ -65,14 +65,12 @@ async def test_a_json_worker_logs_parseable_lines_with_the_workflow_and_no_secre
 ) -> None:
     """A worker with LOG_FORMAT=json retrying a failing destination writes JSON lines naming the workflow, no secret."""
     api_port = free_port()
-    env = soonish_env(
+    env = stack_env(
         tmp_path,
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'soonish.db'}",
-        TEMPORAL_ADDRESS=dev_server.address,
-        SOONISH_INSTANCE=f"j{api_port}",
-        TEMPORAL_TASK_QUEUE=f"j{api_port}",
-        SOONISH_ALLOW_PRIVATE_URLS="true",
-        SOONISH_API_PORT=str(api_port),
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'soonish.db'}",
+        temporal_address=dev_server.address,
+        name="j",
+        api_port=api_port,
         SOONISH_LOG_LEVEL="DEBUG",
         LOG_FORMAT="json",
     )
