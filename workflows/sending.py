@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,7 +24,7 @@ from core.secrets import SecretBox
 from workflows.activity_context import database_errors, heartbeating
 from workflows.destinations import deliver, prepare
 from workflows.messages import LATE_AFTER, MAX_SEND_ATTEMPTS, Chunk, ChunkInput, ChunkResult
-from workflows.targets import Target, TargetBuilder, batches, load_audience
+from workflows.targets import Audience, Target, TargetBuilder, batches, dependencies, dependencies_of, load_audience
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,9 @@ WINDOW = 64
 # starve the event loop (and the heartbeats that keep its chunks from being taken over).
 PROCESS_IN_FLIGHT = 128
 FLUSH_EVERY = 0.1
+# The chunk re-reads its deliveries this long before the instant (not at it), so the sends start on time; at the
+# instant one cheap look at what the deliveries depend on shows whether anything changed since.
+REREAD_AHEAD = 0.5
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,14 @@ class SendingActivities:
         self._sender = sender
         self._late_after = late_after
         self._in_flight = asyncio.Semaphore(PROCESS_IN_FLIGHT)
+        # The chunks of one process take turns writing their log rows: on SQLite, concurrent writers would wait
+        # in the database's busy handler (sleeping up to 100 ms a try) while the instant's sends wait for them.
+        self._writes = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        async with self._writes, self._sessions.begin() as session:
+            yield session
 
     @activity.defn(name="send_notifications")
     async def send_notifications(self, inp: ChunkInput) -> ChunkResult:
@@ -96,8 +109,8 @@ class SendingActivities:
 
     async def _targets(
         self, session: AsyncSession, chunk: Chunk, rows: list[NotificationLog], *, decrypt: bool
-    ) -> tuple[dict[int, Event], dict[str, Target]]:
-        """The chunk's events and the deliveries they call for now, from the database as it is at this moment."""
+    ) -> tuple[Audience, dict[str, Target]]:
+        """The chunk's audience and the deliveries it calls for now, from the database as it is at this moment."""
         users = {r.user_id for r in rows if r.user_id is not None}
         audience = await load_audience(session, {r.event_id for r in rows}, user_ids=users)
         builder = TargetBuilder(audience, kind=chunk.kind, secrets=self._secrets if decrypt else None)
@@ -105,7 +118,7 @@ class SendingActivities:
             targets = builder.cancellation()
         else:
             targets = builder.reminders(chunk.due, chunk.due + timedelta(microseconds=1))
-        return audience.events, {t.key: t for t in targets}
+        return audience, {t.key: t for t in targets}
 
     async def _send_chunk(self, inp: ChunkInput) -> ChunkResult:
         chunk = inp.chunk
@@ -124,11 +137,18 @@ class SendingActivities:
         ]
         rows = [r for r in rows if r.error != IN_FLIGHT]
 
-        if inp.wait_seconds > 0:
-            await asyncio.sleep(_remaining_wait(inp.wait_seconds, chunk.due))
-        # Changes that arrived since preparation (cancel, move, unsubscribe, a removed destination) count.
+        instant = time.monotonic() + (_remaining_wait(inp.wait_seconds, chunk.due) if inp.wait_seconds > 0 else 0.0)
+        await asyncio.sleep(max(0.0, instant - REREAD_AHEAD - time.monotonic()))
+        # Changes that arrived since preparation (cancel, move, unsubscribe, a removed destination) count: read
+        # just before the instant, and read again at it if what the deliveries depend on changed in between.
         async with self._sessions() as session:
-            events, current = await self._targets(session, chunk, rows, decrypt=False)
+            audience, current = await self._targets(session, chunk, rows, decrypt=False)
+        if (wait := instant - time.monotonic()) > 0:
+            await asyncio.sleep(wait)
+            async with self._sessions() as session:
+                if await dependencies(session, rows) != dependencies_of(audience):
+                    audience, current = await self._targets(session, chunk, rows, decrypt=False)
+        events = audience.events
         # Judged when the send really happens; the wall clock only counts where it is ahead of workflow time.
         fired = max(inp.fired_at, utcnow())
         final_attempt = inp.attempt >= MAX_SEND_ATTEMPTS
@@ -248,7 +268,7 @@ class SendingActivities:
             await self._record(done_list, chunk=chunk, late=late, result=result, final=False)
 
     async def _claim(self, row_ids: list[int], *, late: bool) -> None:
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             await session.execute(
                 update(NotificationLog)
                 .where(NotificationLog.id.in_(row_ids))
@@ -286,7 +306,7 @@ class SendingActivities:
                     successes.add(s.integration_id)
                 elif s.error:
                     failures[s.error].add(s.integration_id)
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             for (status, error), ids in groups.items():
                 for part in batches(ids):
                     await session.execute(

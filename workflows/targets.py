@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.destinations import Destination
-from core.models import Event, EventParticipant, EventStatus, Integration
+from core.models import Event, EventParticipant, EventStatus, Integration, NotificationLog
 from core.reminders import reminder_instants
 from core.secrets import SecretBox
 from core.service.events import offsets_of
@@ -208,3 +208,77 @@ class TargetBuilder:
         if integration.id not in self._plain:
             self._plain[integration.id] = integration_destination(integration, p.user, self._secrets)
         return self._plain[integration.id]
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """What the deliveries of some log rows depend on: their events' schedule and status, the subscriptions and
+    the destinations. Two equal values mean the same deliveries are due."""
+
+    events: frozenset[tuple[object, ...]]
+    participants: frozenset[tuple[object, ...]]
+    integrations: frozenset[tuple[object, ...]]
+
+
+def _event_columns(e: Event) -> tuple[object, ...]:
+    return (e.id, e.status, e.start_at, e.schedule_changed_at, e.default_offsets, e.channel_url_encrypted is not None)
+
+
+def _participant_columns(p: EventParticipant) -> tuple[object, ...]:
+    return (p.id, p.event_id, p.user_id, p.tags, p.custom_time_delta_seconds, p.custom_frequency, p.joined_at)
+
+
+def _integration_columns(i: Integration) -> tuple[object, ...]:
+    return (i.id, i.user_id, i.tags, i.url_fingerprint)
+
+
+def dependencies_of(audience: Audience) -> Dependencies:
+    """The dependencies of the rows `audience` was loaded for (by load_audience), as it saw them."""
+    return Dependencies(
+        events=frozenset(_event_columns(e) for e in audience.events.values()),
+        participants=frozenset(_participant_columns(p) for ps in audience.participants.values() for p in ps),
+        integrations=frozenset(_integration_columns(i) for its in audience.integrations.values() for i in its),
+    )
+
+
+async def dependencies(session: AsyncSession, rows: Iterable[NotificationLog]) -> Dependencies:
+    """The dependencies of `rows` as the database holds them now: three narrow queries, no objects built, so
+    it is cheap enough to run at the instant itself."""
+    rows = list(rows)
+    users = {r.user_id for r in rows if r.user_id is not None}
+    events: set[tuple[object, ...]] = set()
+    for part in batches(r.event_id for r in rows):
+        found = await session.execute(
+            select(
+                Event.id,
+                Event.status,
+                Event.start_at,
+                Event.schedule_changed_at,
+                Event.default_offsets,
+                Event.channel_url_encrypted.is_not(None),
+            ).where(Event.id.in_(part))
+        )
+        events.update(tuple(row) for row in found)
+    participants: set[tuple[object, ...]] = set()
+    for part in batches(e[0] for e in events if isinstance(e[0], int)):
+        found = await session.execute(
+            select(
+                EventParticipant.id,
+                EventParticipant.event_id,
+                EventParticipant.user_id,
+                EventParticipant.tags,
+                EventParticipant.custom_time_delta_seconds,
+                EventParticipant.custom_frequency,
+                EventParticipant.joined_at,
+            ).where(EventParticipant.event_id.in_(part), EventParticipant.user_id.in_(users))
+        )
+        participants.update(tuple(row) for row in found)
+    integrations: set[tuple[object, ...]] = set()
+    for part in batches(p[2] for p in participants if isinstance(p[2], int)):
+        found = await session.execute(
+            select(Integration.id, Integration.user_id, Integration.tags, Integration.url_fingerprint).where(
+                Integration.user_id.in_(part)
+            )
+        )
+        integrations.update(tuple(row) for row in found)
+    return Dependencies(frozenset(events), frozenset(participants), frozenset(integrations))

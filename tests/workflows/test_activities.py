@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ from tests.conftest import MEMBER, ORGANIZER, make_settings
 from tests.sinks import HttpSink
 from workflows.activities import ReminderActivities
 from workflows.messages import MAX_SEND_ATTEMPTS, ChunkInput, ChunkResult, Prepared, PrepareInput
+from workflows.sending import REREAD_AHEAD
 
 
 @pytest.fixture
@@ -142,6 +145,31 @@ async def test_changes_after_preparation_are_honoured_at_send_time(rt: Runtime, 
     rows = {r.destination.split()[0]: r for r in await _rows(rt)}
     assert rows["/removed"].status == "skipped"
     assert "changed" in (rows["/removed"].error or "")
+
+
+async def test_a_change_in_the_last_moment_before_the_instant_is_honoured(rt: Runtime, sink: HttpSink) -> None:
+    """The chunk reads its deliveries half a second before the instant; an unsubscribe after that read, just
+    before the instant, still stops the reminder."""
+    start = rt.core.clock() + timedelta(hours=2, seconds=3)
+    event = await create_event(core=rt.core, actor=ORGANIZER, draft=EventDraft(name="Raid", start=start))
+    await add_integration(core=rt.core, actor=MEMBER, url=sink.url("/a"), tags="hook", label="/a")
+    await subscribe(core=rt.core, actor=MEMBER, ref=event.code, tags="hook", custom_time_delta_seconds="2h")
+    due, prepared = await _prepare(rt, event)
+    [instant] = prepared.instants
+    [chunk] = instant.chunks
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(env.info, scheduled_time=datetime.now(UTC))
+    wait = (due - datetime.now(UTC)).total_seconds()
+    sending = asyncio.create_task(
+        env.run(_activities(rt).sending.send_notifications, ChunkInput(chunk=chunk, fired_at=due, wait_seconds=wait))
+    )
+    await asyncio.sleep(wait - REREAD_AHEAD + 0.2)
+    assert not sending.done()
+    await unsubscribe(core=rt.core, actor=MEMBER, ref=event.code)
+    result = await sending
+    assert result.skipped == 1
+    assert sink.to("/a") == []
+    assert [r.status for r in await _rows(rt)] == ["skipped"]
 
 
 async def test_unsubscribed_after_preparation_gets_nothing(rt: Runtime, sink: HttpSink) -> None:
