@@ -1,10 +1,13 @@
 """Lateness of many reminders due at the same instant, on the embedded default (one slot dispatcher sends them).
 
 N events (default 1,000), each with one subscriber whose only destination is a json:// integration pointing at a
-local HTTP sink; every reminder is due at the same instant D. Lateness = sink arrival time - D. The worker runs
-in this process (as `soonish up` runs it); the sink is a threaded HTTP server in this process too.
+local HTTP sink; every reminder is due at the same instant D. Lateness = sink arrival time - D. The sink runs in
+its own process. The worker runs in this process (as `soonish up` runs it), or with `--worker-process` as a
+`soonish worker` process of its own (as in production); `--kill-after S --restart-after R` then SIGKILLs that
+worker S seconds after D and starts a new one R seconds after the kill.
 
     .venv/bin/python bench/lateness.py [--events 1000] [--send-ahead 3] [--lead 150] [--clients 20]
+    .venv/bin/python bench/lateness.py --worker-process --kill-after 0.5 --restart-after 3
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sqlalchemy import select
 from temporalio.api.enums.v1 import EventType
 
 from bench.common import (
+    QUOTA_SETTINGS,
     CpuMeter,
     Stats,
     bench_settings,
@@ -36,12 +40,15 @@ from bench.common import (
     table,
     wait_for_quiet,
 )
+from bench.sink import SinkProcess
+from bot.embedded import free_port
 from bot.runtime import Runtime
+from core.config import Settings
 from core.models import NotificationLog
 from core.planning import slot_of, slot_workflow_id
 from core.service import EventDraft, add_integration, create_event, subscribe
 from core.views import Actor
-from tests.sinks import HttpSink
+from tests.processes import Process, soonish_env
 
 ORGANIZER = Actor(platform="console", tenant="bench", user_id="org", display_name="Organizer")
 OFFSET = 60  # seconds: every subscriber wants the reminder one minute before the start
@@ -49,17 +56,52 @@ SETUP_ATTEMPTS = 50
 T = TypeVar("T")
 
 
-async def main(events: int, send_ahead: float, lead: float, clients: int, wait: float, quiet: float) -> int:
+def worker_env(settings: Settings, rt: Runtime) -> dict[str, str]:
+    """The environment of a `soonish worker` process on this benchmark's database and dev server."""
+    assert rt.dev_server is not None
+    quotas = {name: "off" for name in QUOTA_SETTINGS}
+    return soonish_env(
+        settings.data_dir,
+        DATABASE_URL=settings.resolved_database_url,
+        TEMPORAL_ADDRESS=rt.dev_server.address,
+        SOONISH_INSTANCE=settings.instance,
+        TEMPORAL_TASK_QUEUE=settings.temporal_task_queue,
+        SOONISH_ALLOW_PRIVATE_URLS="true",
+        SOONISH_SEND_AHEAD_SECONDS=f"{settings.send_ahead_seconds:g}",
+        SOONISH_LOG_LEVEL="WARNING",
+        **quotas,
+    )
+
+
+async def main(
+    events: int,
+    send_ahead: float,
+    lead: float,
+    clients: int,
+    wait: float,
+    quiet: float,
+    worker_process: bool,
+    kill_after: float | None,
+    restart_after: float,
+) -> int:
     print(f"machine: {machine()}")
     if quiet:
         print(wait_for_quiet(quiet))
-    print(f"events: {events}, send-ahead: {send_ahead:g} s, setup clients: {clients}")
+    where = "its own process" if worker_process else "this process"
+    print(f"events: {events}, send-ahead: {send_ahead:g} s, setup clients: {clients}, worker in {where}")
+    if kill_after is not None:
+        print(f"the worker is SIGKILLed {kill_after:g} s after due and a new one started {restart_after:g} s later")
     failures = count_activity_failures()
-    sink = HttpSink()
+    sink = SinkProcess(free_port())
+    workers: list[Process] = []
     try:
         with tempfile.TemporaryDirectory(prefix="soonish-bench-") as tmp:
             settings = bench_settings(Path(tmp), SOONISH_ALLOW_PRIVATE_URLS=True, SOONISH_SEND_AHEAD_SECONDS=send_ahead)
-            async with embedded(settings) as rt:
+            async with embedded(settings, worker=not worker_process) as rt:
+                env = worker_env(settings, rt)
+                if worker_process:
+                    workers.append(Process("worker-1", ["worker"], env, Path(tmp)))
+                    await workers[0].wait_for_output("Press Ctrl-C to stop.")
                 core = rt.core
                 t0 = datetime.now(UTC)
                 due = (t0 + timedelta(seconds=lead)).replace(microsecond=0) + timedelta(seconds=1)
@@ -122,10 +164,26 @@ async def main(events: int, send_ahead: float, lead: float, clients: int, wait: 
                 wake = due - timedelta(seconds=send_ahead)
                 await asyncio.sleep(max(0.0, (wake - datetime.now(UTC)).total_seconds() - 1))
                 meter.start()
+                killed = 0
+                if kill_after is not None:
+                    await asyncio.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds() + kill_after))
+                    workers[0].kill()
+                    killed_at = datetime.now(UTC)
+                    await asyncio.sleep(0.3)  # let the requests already on the wire land
+                    killed = len({r.path for r in sink.arrivals()})
+                    await asyncio.sleep(restart_after)
+                    workers.append(Process("worker-2", ["worker"], env, Path(tmp)))
+                    print(
+                        f"worker SIGKILLed {(killed_at - due).total_seconds():.2f} s after due, with {killed} of "
+                        f"{expected} delivered; a new worker started {restart_after:g} s later"
+                    )
                 deadline = due + timedelta(seconds=wait)
-                while len({r.path for r in sink.received}) < expected and datetime.now(UTC) < deadline:
+                while sink.count() < expected and datetime.now(UTC) < deadline:
                     await asyncio.sleep(0.2)
-                received = list(sink.received)
+                    if datetime.now(UTC) > due + timedelta(seconds=2) and await _settled(core, expected):
+                        await asyncio.sleep(0.5)  # what settled was sent before it was recorded
+                        break
+                received = sink.arrivals()
                 first: dict[str, float] = {}
                 for r in received:
                     first[r.path] = min(r.at, first.get(r.path, r.at))
@@ -191,12 +249,23 @@ async def main(events: int, send_ahead: float, lead: float, clients: int, wait: 
         print(
             f"RESULT lateness events={expected} delivered={len(arrived)} duplicates={duplicates} "
             f"p50_ms={s['p50']:.0f} p99_ms={s['p99']:.0f} max_ms={s['max']:.0f} pending={statuses.get('pending', 0)} "
-            f"send_ahead_s={send_ahead:g}"
+            f"send_ahead_s={send_ahead:g} worker={'process' if worker_process else 'in-process'} "
+            f"failed={statuses.get('failed', 0)}"
+            + (f" killed_after_s={kill_after:g} delivered_before_kill={killed}" if kill_after is not None else "")
         )
     finally:
+        for worker in workers:
+            await worker.stop()
         sink.close()
     await asyncio.sleep(0.1)
     return 0 if len(arrived) == expected and not duplicates else 1
+
+
+async def _settled(core: Any, expected: int) -> bool:
+    """Every reminder has a log row and none is still pending (nothing more will be sent)."""
+    async with core.sessions() as session:
+        statuses = (await session.execute(select(NotificationLog.status))).scalars().all()
+    return len(statuses) >= expected and all(status != "pending" for status in statuses)
 
 
 def _cols(values: list[float]) -> list[object]:
@@ -276,5 +345,28 @@ if __name__ == "__main__":
     parser.add_argument(
         "--quiet-wait", type=float, default=0.0, help="wait up to this many seconds for an idle machine first"
     )
+    parser.add_argument(
+        "--worker-process", action="store_true", help="run the worker as a `soonish worker` process of its own"
+    )
+    parser.add_argument(
+        "--kill-after", type=float, default=None, help="SIGKILL the worker this long after due (seconds)"
+    )
+    parser.add_argument(
+        "--restart-after", type=float, default=3.0, help="start a new worker this long after the kill (default 3)"
+    )
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args.events, args.send_ahead, args.lead, args.clients, args.wait, args.quiet_wait)))
+    sys.exit(
+        asyncio.run(
+            main(
+                args.events,
+                args.send_ahead,
+                args.lead,
+                args.clients,
+                args.wait,
+                args.quiet_wait,
+                args.worker_process or args.kill_after is not None,
+                args.kill_after,
+                args.restart_after,
+            )
+        )
+    )
