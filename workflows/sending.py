@@ -230,13 +230,14 @@ class SendingActivities:
             assert target.destination is not None
             url = target.destination.url
             try:
-                async with self._in_flight:
-                    outcome = await deliver(
-                        self._sender, target.destination, messages[row.event_id], key=row.idempotency_key
-                    )
+                outcome = await deliver(
+                    self._sender, target.destination, messages[row.event_id], key=row.idempotency_key
+                )
             except Exception as exc:  # a sender bug must not take the chunk down
                 log.warning("delivery raised %s", type(exc).__name__)
                 outcome = Outcome(False, f"the notification service failed ({type(exc).__name__})")
+            finally:
+                self._in_flight.release()
             if outcome.delivered:
                 return Settled(
                     row.id, row.integration_id, DeliveryStatus.SENT, outcome.note, row.destination, row.event_id, url
@@ -255,9 +256,21 @@ class SendingActivities:
         done_list: list[Settled] = []
         flushed = time.monotonic()
         while queue or running:
-            if queue and len(running) <= WINDOW // 2:
-                batch = [queue.pop() for _ in range(min(len(queue), WINDOW - len(running)))]
-                await self._claim([row.id for row, _ in batch], late=late)
+            # Only rows that can be sent at once are marked in flight: a row marked so when the worker dies is
+            # never sent again, so none may wait behind other chunks' sends while marked. While this chunk has
+            # sends running it takes free slots only, so it keeps writing their outcomes.
+            if queue and len(running) <= WINDOW // 2 and not (running and self._in_flight.locked()):
+                if done_list and not running:
+                    await self._record(done_list, chunk=chunk, late=late, result=result, final=False)
+                    done_list, flushed = [], time.monotonic()
+                permits = await self._acquire(min(len(queue), WINDOW - len(running)))
+                batch = [queue.pop() for _ in range(permits)]
+                try:
+                    await self._claim([row.id for row, _ in batch], late=late)
+                except BaseException:
+                    for _ in batch:
+                        self._in_flight.release()
+                    raise
                 running |= {asyncio.create_task(one(row, target)) for row, target in batch}
             finished, running = await asyncio.wait(running, timeout=FLUSH_EVERY, return_when=asyncio.FIRST_COMPLETED)
             done_list += [task.result() for task in finished]
@@ -266,6 +279,15 @@ class SendingActivities:
                 done_list, flushed = [], time.monotonic()
         if done_list:
             await self._record(done_list, chunk=chunk, late=late, result=result, final=False)
+
+    async def _acquire(self, wanted: int) -> int:
+        """Take one send slot of this process (waiting for it) and up to `wanted` in all that are free now."""
+        await self._in_flight.acquire()
+        taken = 1
+        while taken < wanted and not self._in_flight.locked():
+            await self._in_flight.acquire()
+            taken += 1
+        return taken
 
     async def _claim(self, row_ids: list[int], *, late: bool) -> None:
         async with self._writing() as session:
