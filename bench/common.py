@@ -26,6 +26,7 @@ from bot.embedded import free_port  # noqa: E402
 from bot.runtime import Runtime, open_runtime  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.service import Core  # noqa: E402
+from tests.processes import soonish_env  # noqa: E402
 
 # temporalio on 3.11 can abort at interpreter exit if a call is still settling (sdk-python issue 300).
 EXIT_PAUSE = 0.1
@@ -293,3 +294,20 @@ async def run_clients(clients: int, operations: int, op: Callable[[int], Awaitab
 
     await asyncio.gather(*(client() for _ in range(clients)))
     return latencies, errors
+
+
+def worker_env(settings: Settings, rt: Runtime) -> dict[str, str]:
+    """The environment of a `soonish worker` process on this benchmark's database and dev server."""
+    assert rt.dev_server is not None
+    quotas = {name: "off" for name in QUOTA_SETTINGS}
+    return soonish_env(
+        settings.data_dir,
+        DATABASE_URL=settings.resolved_database_url,
+        TEMPORAL_ADDRESS=rt.dev_server.address,
+        SOONISH_INSTANCE=settings.instance,
+        TEMPORAL_TASK_QUEUE=settings.temporal_task_queue,
+        SOONISH_ALLOW_PRIVATE_URLS="true",
+        SOONISH_SEND_AHEAD_SECONDS=f"{settings.send_ahead_seconds:g}",
+        SOONISH_LOG_LEVEL="WARNING",
+        **quotas,
+    )

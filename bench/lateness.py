@@ -26,10 +26,9 @@ from typing import Any, TypeVar
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import select
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 
 from bench.common import (
-    QUOTA_SETTINGS,
     CpuMeter,
     Stats,
     bench_settings,
@@ -39,38 +38,21 @@ from bench.common import (
     run_clients,
     table,
     wait_for_quiet,
+    worker_env,
 )
 from bench.sink import SinkProcess
 from bot.embedded import free_port
 from bot.runtime import Runtime
-from core.config import Settings
 from core.models import NotificationLog
 from core.planning import slot_of, slot_workflow_id
 from core.service import EventDraft, add_integration, create_event, subscribe
 from core.views import Actor
-from tests.processes import Process, soonish_env
+from tests.processes import Process
 
 ORGANIZER = Actor(platform="console", tenant="bench", user_id="org", display_name="Organizer")
 OFFSET = 60  # seconds: every subscriber wants the reminder one minute before the start
 SETUP_ATTEMPTS = 50
 T = TypeVar("T")
-
-
-def worker_env(settings: Settings, rt: Runtime) -> dict[str, str]:
-    """The environment of a `soonish worker` process on this benchmark's database and dev server."""
-    assert rt.dev_server is not None
-    quotas = {name: "off" for name in QUOTA_SETTINGS}
-    return soonish_env(
-        settings.data_dir,
-        DATABASE_URL=settings.resolved_database_url,
-        TEMPORAL_ADDRESS=rt.dev_server.address,
-        SOONISH_INSTANCE=settings.instance,
-        TEMPORAL_TASK_QUEUE=settings.temporal_task_queue,
-        SOONISH_ALLOW_PRIVATE_URLS="true",
-        SOONISH_SEND_AHEAD_SECONDS=f"{settings.send_ahead_seconds:g}",
-        SOONISH_LOG_LEVEL="WARNING",
-        **quotas,
-    )
 
 
 async def main(
@@ -330,7 +312,8 @@ def _count_anomalies(ev: Any, kinds: dict[int, str], anomalies: Counter[str]) ->
     elif ev.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
         anomalies["event workflow FAILED (no further reminders for its event)"] += 1
     elif ev.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
-        anomalies["workflow task failed"] += 1
+        cause = WorkflowTaskFailedCause.Name(ev.workflow_task_failed_event_attributes.cause)
+        anomalies[f"workflow task failed ({cause.removeprefix('WORKFLOW_TASK_FAILED_CAUSE_').lower()})"] += 1
 
 
 if __name__ == "__main__":
