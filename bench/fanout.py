@@ -1,7 +1,7 @@
 """One event with many subscribers (default 10,000): time from the due instant to the last delivery.
 
 Embedded default (SQLite file, embedded dev server, in-process worker). With `--scheme json` (the default)
-every subscriber has one json:// integration pointing at a local HTTP sink (a threaded server in this process)
+every subscriber has one json:// integration pointing at a local HTTP sink (in its own process)
 and each reminder is an HTTP POST; with `--scheme console` each is a direct message through the in-process
 console destination, counted by a console listener. The event and one subscription go through
 the service (so the workflow is started and signalled); the other participants are bulk-inserted with the ORM
@@ -40,12 +40,13 @@ from bench.common import (
     table,
     wait_for_quiet,
 )
+from bench.sink import SinkProcess
+from bot.embedded import free_port
 from core.models import EventParticipant, Integration, NotificationLog, User
 from core.planning import slot_of, slot_workflow_id
 from core.secrets import fingerprint
 from core.service import EventDraft, add_integration, create_event, subscribe
 from core.views import Actor
-from tests.sinks import HttpSink
 
 ORGANIZER = Actor(platform="console", tenant="bench", user_id="org", display_name="Organizer")
 OFFSET = 60  # seconds before the start
@@ -57,7 +58,7 @@ async def main(subscribers: int, send_ahead: float, lead: float, wait: float, qu
     if quiet:
         print(wait_for_quiet(quiet))
     print(f"subscribers: {subscribers}, send-ahead: {send_ahead:g} s, scheme: {scheme}")
-    sink = HttpSink()
+    sink = SinkProcess(free_port())
     tag = "hook" if scheme == "json" else "dm"
     deliveries: list[tuple[float, str]] = []
     lock = threading.Lock()
@@ -153,12 +154,18 @@ async def main(subscribers: int, send_ahead: float, lead: float, wait: float, qu
 
             def arrived() -> list[tuple[float, str]]:
                 if scheme == "json":
-                    return [(r.at, r.path) for r in sink.received]
+                    return [(r.at, r.path) for r in sink.arrivals()]
                 with lock:
                     return list(deliveries)
 
-            while len(arrived()) < expected and datetime.now(UTC) < deadline:
-                await asyncio.sleep(0.1)
+            def count() -> int:
+                if scheme == "json":
+                    return sink.count()
+                with lock:
+                    return len(deliveries)
+
+            while count() < expected and datetime.now(UTC) < deadline:
+                await asyncio.sleep(0.2)
             cpu = meter.report()
             got = arrived()
 

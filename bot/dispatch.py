@@ -138,8 +138,8 @@ async def _run(
             view = await service.show_event(core=core, actor=actor, ref=arg)
             return Reply(render.event(view, when) + "\n" + render.calendar_hint(view), private=True, event=view)
         case "event log":
-            rows = await service.event_deliveries(core=core, actor=actor, ref=arg)
-            return Reply(render.deliveries(rows, when), private=True)
+            log = await service.event_deliveries(core=core, actor=actor, ref=arg)
+            return Reply(render.deliveries(log, when), private=True)
         case "subscribe":
             sub = await service.subscribe(
                 core=core,

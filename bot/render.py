@@ -8,7 +8,7 @@ from datetime import datetime
 from core.timeparse import format_offsets, zone
 from core.views import (
     CalendarFeedView,
-    DeliveryView,
+    DeliveryLog,
     EventView,
     IntegrationTestResult,
     IntegrationView,
@@ -99,12 +99,17 @@ def test_result(result: IntegrationTestResult) -> str:
     return f"Test message to {result.integration.label} failed: {result.error}"
 
 
-def deliveries(views: Sequence[DeliveryView], when: TimeFormat) -> str:
-    """An event's delivery log."""
-    if not views:
+def deliveries(log: DeliveryLog, when: TimeFormat) -> str:
+    """An event's delivery log; says so when it shows only the newest part of it."""
+    if not log.entries:
         return "Nothing delivered yet."
     lines = []
-    for d in views:
+    if not log.complete:
+        lines.append(
+            f"The newest {len(log.entries)} of {log.total} deliveries; the whole log: "
+            f"GET /events/{log.event_id}/deliveries?offset={len(log.entries)} on the HTTP API."
+        )
+    for d in log.entries:
         flags = " (late)" if d.late else ""
         error = f" · {d.error}" if d.error else ""
         lines.append(f"{when(d.due_at)} {d.kind} → {d.recipient} via {d.destination}: {d.status}{flags}{error}")

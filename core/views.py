@@ -99,6 +99,21 @@ class DeliveryView:
 
 
 @dataclass(frozen=True)
+class DeliveryLog:
+    """A page of an event's delivery log (newest first) and how many entries the log holds in all."""
+
+    event_id: int
+    entries: list[DeliveryView]
+    total: int
+    offset: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """Whether this page holds the whole log."""
+        return self.offset == 0 and len(self.entries) >= self.total
+
+
+@dataclass(frozen=True)
 class UserView:
     """A user's own settings."""
 

@@ -98,10 +98,14 @@ async def cancel_event(event_id: str, core: CoreDep, actor: ActorDep) -> schemas
 
 
 @router.get("/events/{event_id}/deliveries", tags=["events"])
-async def event_deliveries(event_id: str, core: CoreDep, actor: ActorDep) -> list[schemas.Delivery]:
-    """The event's delivery log, newest first: all of it for the organizer, your own entries otherwise."""
-    rows = await service.event_deliveries(core=core, actor=actor, ref=event_id)
-    return [schemas.Delivery.of(row) for row in rows]
+async def event_deliveries(
+    event_id: str, core: CoreDep, actor: ActorDep, response: Response, limit: int = 100, offset: int = 0
+) -> list[schemas.Delivery]:
+    """The event's delivery log, newest first, `limit` entries from `offset` (at most 500 a page): all of it
+    for the organizer, your own entries otherwise. `X-Total-Count` says how many entries the log holds."""
+    log = await service.event_deliveries(core=core, actor=actor, ref=event_id, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(log.total)
+    return [schemas.Delivery.of(row) for row in log.entries]
 
 
 @router.post("/events/{event_id}/subscribe", status_code=201, tags=["subscriptions"])

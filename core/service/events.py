@@ -22,7 +22,7 @@ from core.service.users import user_for
 from core.text import check_block, check_line, is_plain_ref
 from core.timeparse import parse_offsets, read_when, require_future, zone
 from core.urlguard import guard_url, mask_url
-from core.views import Actor, DeliveryView, EventView, TimeReading
+from core.views import Actor, DeliveryLog, DeliveryView, EventView, TimeReading
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
@@ -34,6 +34,8 @@ LIMITS = {"name": 100, "description": 2000, "location": 200, "link": 500}
 MULTILINE = frozenset({"description"})
 LIST_LIMIT = 25
 LOG_LIMIT = 100
+# The most entries one page of the delivery log may ask for.
+MAX_LOG_PAGE = 500
 
 When = str | datetime
 
@@ -422,21 +424,32 @@ async def show_event(*, core: Core, actor: Actor, ref: str | int) -> EventView:
         return event_view(event, await _count(session, event.id))
 
 
-async def event_deliveries(*, core: Core, actor: Actor, ref: str | int) -> list[DeliveryView]:
-    """The event's delivery log, newest first: all of it for the organizer, a member's own rows otherwise."""
+async def event_deliveries(
+    *, core: Core, actor: Actor, ref: str | int, limit: int = LOG_LIMIT, offset: int = 0
+) -> DeliveryLog:
+    """A page of the event's delivery log, newest first, and how many entries it has in all: all of it for the
+    organizer, a member's own rows otherwise."""
+    if not 1 <= limit <= MAX_LOG_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LOG_PAGE}.", field="limit")
+    if offset < 0:
+        raise InvalidInput("offset must be 0 or more.", field="offset")
     async with core.sessions.begin() as session:
         user = await user_for(session, actor)
         event = await find_event(session, actor, ref)
+        mine = NotificationLog.event_id == event.id
+        if not _may_manage(event, user, actor):
+            mine = and_(mine, NotificationLog.user_id == user.id)
+        total = await session.scalar(select(func.count()).select_from(NotificationLog).where(mine)) or 0
         query = (
             select(NotificationLog, User)
             .outerjoin(User, User.id == NotificationLog.user_id)
-            .where(NotificationLog.event_id == event.id)
+            .where(mine)
+            .order_by(NotificationLog.due_at.desc(), NotificationLog.id.desc())
+            .offset(offset)
+            .limit(limit)
         )
-        if not _may_manage(event, user, actor):
-            query = query.where(NotificationLog.user_id == user.id)
-        query = query.order_by(NotificationLog.due_at.desc(), NotificationLog.id.desc()).limit(LOG_LIMIT)
         rows = (await session.execute(query)).all()
-        return [
+        entries = [
             DeliveryView(
                 id=row.id,
                 kind=row.kind,
@@ -451,3 +464,4 @@ async def event_deliveries(*, core: Core, actor: Actor, ref: str | int) -> list[
             )
             for row, who in rows
         ]
+        return DeliveryLog(event_id=event.id, entries=entries, total=int(total), offset=offset)

@@ -15,6 +15,7 @@ from core import service
 from core.destinations import Sender
 from core.service import EventDraft
 from tests.bot.conftest import serve_api
+from tests.bot.logs import add_deliveries
 from tests.conftest import STRANGER
 from tests.sinks import HttpSink
 
@@ -364,6 +365,17 @@ async def test_deliveries_answers_a_list(api: httpx.AsyncClient, alice: Headers)
     assert response.status_code == 200
     assert response.json() == []
     assert await refused(api, alice, "GET", "/events/999/deliveries", None, status=404)
+    assert await refused(api, alice, "GET", f"/events/{event['id']}/deliveries?limit=0", None, status=422)
+
+
+async def test_deliveries_come_in_pages(api: httpx.AsyncClient, alice: Headers, runtime: Runtime) -> None:
+    """`limit` and `offset` page through the log; `X-Total-Count` gives its length."""
+    event = await create(api, alice)
+    destinations = await add_deliveries(runtime.core, event["code"], 7)
+    first = await api.get(f"/events/{event['id']}/deliveries?limit=5", headers=alice)
+    rest = await api.get(f"/events/{event['id']}/deliveries?limit=5&offset=5", headers=alice)
+    assert first.headers["X-Total-Count"] == rest.headers["X-Total-Count"] == "7"
+    assert [d["destination"] for d in first.json() + rest.json()] == destinations
 
 
 async def test_timezone_is_set_and_checked(api: httpx.AsyncClient, alice: Headers) -> None:

@@ -6,6 +6,7 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 from temporalio.client import WorkflowExecutionStatus
 
@@ -428,8 +429,8 @@ async def test_deliveries_show_everything_to_the_organizer_and_own_rows_to_a_mem
                     error="the notification service did not accept the message" if status == "failed" else None,
                 )
             )
-    everything = await service.event_deliveries(core=runtime.core, actor=ORGANIZER, ref=event.id)
-    own = await service.event_deliveries(core=runtime.core, actor=MEMBER, ref=event.code)
+    everything = (await service.event_deliveries(core=runtime.core, actor=ORGANIZER, ref=event.id)).entries
+    own = (await service.event_deliveries(core=runtime.core, actor=MEMBER, ref=event.code)).entries
     assert [(d.recipient, d.destination, d.status) for d in everything] == [
         ("Max", "json://***", "failed"),
         ("Olga", "soonishconsole://org", "sent"),
@@ -437,6 +438,12 @@ async def test_deliveries_show_everything_to_the_organizer_and_own_rows_to_a_mem
     ]
     assert own == everything[:1]
     assert (own[0].attempts, own[0].error) == (3, "the notification service did not accept the message")
+    page = await service.event_deliveries(core=runtime.core, actor=ORGANIZER, ref=event.id, limit=2, offset=1)
+    assert (page.total, [d.recipient for d in page.entries], page.complete) == (3, ["Olga", "channel"], False)
+    for limit, offset, field in ((0, 0, "limit"), (501, 0, "limit"), (10, -1, "offset")):
+        with pytest.raises(InvalidInput) as refused:
+            await service.event_deliveries(core=runtime.core, actor=ORGANIZER, ref=event.id, limit=limit, offset=offset)
+        assert refused.value.field == field
 
 
 async def test_start_more_than_two_years_ahead_is_refused(runtime: Runtime) -> None:

@@ -26,6 +26,25 @@ async def test_event_log_of_40_deliveries_shows_all_of_them_across_pages(discord
     assert [d for d in destinations if text.count(d) != 1] == []
 
 
+async def test_a_log_longer_than_one_answer_says_what_it_shows_and_where_the_rest_is(discord_bot: Harness) -> None:
+    """/event log of 120 deliveries shows the newest 100 and says so, naming where the whole log is."""
+    h = discord_bot
+    announcement = await create(h, "in 3 days")
+    code = announcement["embeds"][0]["footer"]["text"].split()[1]
+    destinations = await add_deliveries(h.runtime.core, code, 120)
+    iid = await h.fake.command(ORGANIZER, "event log", event=code)
+    await h.fake.answer(iid)
+    await h.fake.wait_for(lambda: len(h.fake.shown(iid)) >= 2 and "page 1 of" in h.fake.shown(iid)[0]["content"])
+    total = int(h.fake.shown(iid)[0]["content"].rsplit("of ", 1)[1].rstrip(")"))
+    await h.fake.wait_for(lambda: len(h.fake.shown(iid)) == total)
+    text = "\n".join(p["content"] for p in h.fake.shown(iid))
+    assert "The newest 100 of 120 deliveries" in text
+    assert "/deliveries?offset=100" in text
+    # The newest are the ones due last: the first 100 added (each one minute earlier than the one before).
+    assert [d for d in destinations[:100] if text.count(d) != 1] == []
+    assert [d for d in destinations[100:] if d in text] == []
+
+
 async def test_a_2000_character_description_is_shown_whole_in_event_info(discord_bot: Harness) -> None:
     """/event info of an event with a 2,000-character description shows all of it."""
     h = discord_bot
