@@ -115,6 +115,34 @@ async def test_reminder_arrives_on_time_exactly_once(stack: Stack, sink: HttpSin
     assert sorted(row["status"] for row in log) == ["sent", "sent"]
 
 
+async def test_member_who_subscribes_just_before_the_instant_still_gets_it(stack: Stack, sink: HttpSink) -> None:
+    """A member who subscribes 1.5 s before a reminder instant, when its sends are already under way (they start
+    3 s ahead), gets that reminder too, once; the member already subscribed gets theirs once and on time."""
+    event = await _post(stack.api, "/events", {"name": "Drop-in", "start_time": _in(16)})
+    await _post(stack.api, "/integrations", {"url": sink.url("/early"), "tags": ["hook"]})
+    sub = await _post(
+        stack.api, f"/events/{event['id']}/subscribe", {"tags": ["hook"], "custom_time_delta_seconds": [6]}
+    )
+    due = datetime.fromisoformat(sub["next_reminders"][0]).timestamp()
+    bob = run_soonish(["api-key", "create", "--name", "bob"], stack.env, stack.data_dir).strip().splitlines()[-1]
+    headers = {"Authorization": f"Bearer {bob}"}
+    added = await stack.api.post("/integrations", json={"url": sink.url("/late"), "tags": ["hook"]}, headers=headers)
+    assert added.status_code == 201, added.text
+    await asyncio.sleep(max(0.0, due - 1.5 - time.time()))
+    late = await stack.api.post(
+        f"/events/{event['id']}/subscribe",
+        json={"tags": ["hook"], "custom_time_delta_seconds": [6]},
+        headers=headers,
+    )
+    assert late.status_code == 201, late.text
+    assert time.time() < due, "the late subscribe itself came after the instant"
+    await wait_until(lambda: sink.to("/early") and sink.to("/late"), timeout=20)
+    await asyncio.sleep(2)
+    assert [len(sink.to(p)) for p in ("/early", "/late")] == [1, 1]
+    assert 0 <= sink.to("/early")[0].at - due < 1.0
+    assert sink.to("/late")[0].body["title"] == "Reminder: Drop-in"
+
+
 async def test_failing_destination_is_retried_alone(stack: Stack, sink: HttpSink) -> None:
     """A destination answering 500 twice gets the reminder once on the third try; its healthy sibling only once."""
     event = await _post(stack.api, "/events", {"name": "Retry", "start_time": _in(8)})

@@ -30,6 +30,9 @@ SEND_TIMEOUT = timedelta(minutes=10)
 SEND_HEARTBEAT = timedelta(seconds=10)
 # Changes that arrive in a burst are gathered for this long before the slot prepares again.
 COALESCE = timedelta(seconds=1)
+# After its last instant is launched, the slot still hears changes until this long after that instant: a member
+# who subscribed just before it (inside the send-ahead window, or while the change was on its way) still gets it.
+LATE_JOIN = timedelta(seconds=10)
 
 
 async def deliver_chunk(chunk: Chunk, ahead_seconds: float) -> None:
@@ -92,7 +95,7 @@ class SlotWorkflow:
                 )
                 pending, prepare = list(prepared.instants), False
             if not pending:
-                if self._dirty:
+                if self._dirty or (after is not None and await self._wait_for_change(after + LATE_JOIN)):
                     prepare = True
                     continue
                 break
