@@ -7,7 +7,7 @@ console destination, counted by a console listener. The event and one subscripti
 the service (so the workflow is started and signalled); the other participants are bulk-inserted with the ORM
 models, which is what 9,999 `/subscribe` commands would have left in the database.
 
-    .venv/bin/python bench/fanout.py [--subscribers 10000] [--send-ahead 3] [--lead 20] [--scheme json]
+    .venv/bin/python bench/fanout.py [--subscribers 10000] [--send-ahead 20] [--lead 45] [--scheme json]
 """
 
 from __future__ import annotations
@@ -269,8 +269,8 @@ async def _batches(client: Client, wf_id: str, due: datetime) -> list[tuple[floa
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subscribers", type=int, default=10_000, help="subscribers of the one event (default 10000)")
-    parser.add_argument("--send-ahead", type=float, default=3.0, help="SOONISH_SEND_AHEAD_SECONDS (default 3)")
-    parser.add_argument("--lead", type=float, default=20.0, help="seconds from now to the due instant (default 20)")
+    parser.add_argument("--send-ahead", type=float, default=20.0, help="SOONISH_SEND_AHEAD_SECONDS (default 20)")
+    parser.add_argument("--lead", type=float, default=45.0, help="seconds from now to the due instant (default 45)")
     parser.add_argument("--wait", type=float, default=240.0, help="seconds after due to wait for deliveries")
     parser.add_argument(
         "--quiet-wait", type=float, default=0.0, help="wait up to this many seconds for an idle machine first"

@@ -6,7 +6,7 @@ its own process. The worker runs in this process (as `soonish up` runs it), or w
 `soonish worker` process of its own (as in production); `--kill-after S --restart-after R` then SIGKILLs that
 worker S seconds after D and starts a new one R seconds after the kill.
 
-    .venv/bin/python bench/lateness.py [--events 1000] [--send-ahead 3] [--lead 150] [--clients 20]
+    .venv/bin/python bench/lateness.py [--events 1000] [--send-ahead 20] [--lead 150] [--clients 20]
     .venv/bin/python bench/lateness.py --worker-process --kill-after 0.5 --restart-after 3
 """
 
@@ -320,7 +320,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1000, help="events, one reminder each (default 1000)")
     parser.add_argument(
-        "--send-ahead", type=float, default=3.0, help="SOONISH_SEND_AHEAD_SECONDS (default 3, the product default)"
+        "--send-ahead", type=float, default=20.0, help="SOONISH_SEND_AHEAD_SECONDS (default 20, the product default)"
     )
     parser.add_argument("--lead", type=float, default=150.0, help="seconds from now to the due instant (default 150)")
     parser.add_argument("--clients", type=int, default=20, help="concurrent setup clients (default 20)")

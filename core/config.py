@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     allow_private_urls: bool = Field(default=False, validation_alias="SOONISH_ALLOW_PRIVATE_URLS")
     instance: str = Field(default="soonish", pattern=r"^[a-z0-9][a-z0-9-]{0,31}$", validation_alias="SOONISH_INSTANCE")
     late_after_seconds: float = Field(default=60.0, gt=0, validation_alias="SOONISH_LATE_AFTER_SECONDS")
-    send_ahead_seconds: float = Field(default=3.0, ge=0, le=30, validation_alias="SOONISH_SEND_AHEAD_SECONDS")
+    send_ahead_seconds: float = Field(default=20.0, ge=0, le=30, validation_alias="SOONISH_SEND_AHEAD_SECONDS")
     discord_token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN")
     discord_api_base: str = Field(
         default="https://discord.com/api/v10", pattern=r"^https?://", validation_alias="DISCORD_API_BASE"
