@@ -116,7 +116,9 @@ async def show_user(*, core: Core, actor: Actor) -> UserView:
 
 
 def _cleared(value: str | Sequence[object]) -> bool:
-    return isinstance(value, str) and value.strip().lower() in CLEAR
+    if isinstance(value, str):
+        return not value.strip() or value.strip().lower() in CLEAR
+    return len(value) == 0
 
 
 async def set_defaults(
