@@ -15,12 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.calendars import CalendarEntry, calendar_document, event_uid, sequence_of
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.models import CalendarFeed, Event, EventParticipant, EventStatus, PublicFeed, User, parse_row_id, utcnow
-from core.service.channels import channel_key, checked_channel
+from core.service.channels import channel_key, channel_label, checked_channel
 from core.service.context import Core
 from core.service.events import find_event, offsets_of
 from core.service.links import event_ics_token
 from core.service.users import user_for
-from core.urlguard import mask_url
 from core.views import Actor, CalendarFeedView, CalendarFile, PublicFeedView
 
 FEED_PURPOSE = "calendar-feed"
@@ -189,7 +188,7 @@ async def public_feed(
     key, label = "", ""
     if scope == "channel":
         url = await checked_channel(core, actor, channel_url, trusted=trusted)
-        key, label = channel_key(core, url), mask_url(url)
+        key, label = channel_key(core, url), channel_label(url)
     async with core.sessions.begin() as session:
         user = await user_for(session, actor)
         if not await _may_publish(session, actor, user, key):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -10,6 +11,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.destinations import PLATFORMS
+from core.destinations.console import CONSOLE_SCHEME
+from core.destinations.discord import DISCORD_SCHEME
+from core.destinations.slack import SLACK_SCHEME
 from core.errors import InvalidInput
 from core.models import ChannelFollow, Event, EventParticipant, User
 from core.service.context import Core
@@ -27,6 +31,19 @@ NO_CHANNEL = "Run this in a channel: it is about the channel you type it in."
 def channel_key(core: Core, channel_url: str) -> str:
     """The key of a channel destination: a keyed hash, so an Apprise URL's secrets are never stored in clear."""
     return core.secrets.derive_token(CHANNEL_PURPOSE, channel_url)
+
+
+def channel_label(channel_url: str) -> str:
+    """How a channel is named to members: the platform's own reference for the bot's channels, else masked."""
+    parts = urlsplit(channel_url)
+    tail = parts.path.strip("/")
+    if parts.scheme == DISCORD_SCHEME and parts.hostname == "channel" and tail.isdigit():
+        return f"<#{tail}>"  # Discord shows a channel reference as its name; it notifies no one
+    if parts.scheme == SLACK_SCHEME and tail:
+        return f"#{tail}"
+    if parts.scheme == CONSOLE_SCHEME and parts.netloc:
+        return f"#{parts.netloc}"
+    return mask_url(channel_url)
 
 
 async def checked_channel(core: Core, actor: Actor, channel_url: str | None, *, trusted: bool) -> str:
@@ -72,7 +89,7 @@ async def follow_channel(*, core: Core, actor: Actor, channel_url: str | None, t
             "platform": actor.platform,
             "tenant": actor.tenant,
             "channel_key": key,
-            "channel_label": mask_url(url),
+            "channel_label": channel_label(url),
             "created_at": now,
         }
         # Insert-if-absent: two follows pressed at once make one row.
