@@ -83,7 +83,9 @@ async def test_calendar_with_another_word_is_refused(runtime: Runtime) -> None:
     """/calendar followed by anything but rotate or public says how to use it, and makes no feed."""
     text, private = await run(runtime, MEMBER, "/calendar share")
     assert private
-    assert text.startswith("Use /calendar (your private feed), /calendar rotate, or /calendar public [all] [rotate|off]")
+    assert text.startswith(
+        "Use /calendar (your private feed), /calendar rotate, or /calendar public [all] [rotate|off]"
+    )
     assert URL.search(text) is None
 
 
