@@ -84,21 +84,17 @@ SPECS: tuple[Spec, ...] = (
     Spec("timezone show", "Show your time zone."),
     Spec(
         "settings",
-        "Your defaults for subscribing without options (buttons, followed channels); `none` clears one.",
+        "Your defaults for subscribing without options; `none` clears one.",
         None,
         ("remind", "tags"),
         (),
         '/settings remind:"1d, 1h" tags:dm',
     ),
-    Spec(
-        "follow", "Follow this channel: its new events subscribe you with your /settings; `list` shows yours.", "[list]"
-    ),
-    Spec("unfollow", "Stop following this channel (events already subscribed stay)."),
+    Spec("follow", "Follow this channel: its new events subscribe you; `list` shows yours.", "[list]"),
+    Spec("unfollow", "Stop following this channel."),
     Spec(
         "calendar",
-        "Your private calendar feed URL (events you subscribe to, with your reminders); `rotate` makes a new one. "
-        "`public` shows this channel's public feed (`public all`: every channel's), `public rotate`, `public off` "
-        "(organizers and admins).",
+        "Your private feed URL (`rotate`: a new one); `public [all]`: this channel's (every channel's) public feed.",
         "[rotate | public [all] [rotate|off]]",
     ),
     Spec("help", "List the commands, or explain one.", "[COMMAND]"),
