@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import UTC
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
 from bot.dispatch import execute_line
 from bot.runtime import Runtime
+from core import service
 from core.destinations import console_url
 from core.models import Event
 from core.views import Actor
@@ -141,3 +142,19 @@ async def test_no_ics_link_without_a_configured_public_url(runtime: Runtime) -> 
     ).text
     info = (await execute_line('/event info "Game night"', core=core, actor=MEMBER)).text
     assert "/calendar/event/" not in created + info and "Add to calendar" not in created + info
+
+
+async def test_api_event_carries_an_ics_link_that_needs_no_key(runtime: Runtime) -> None:
+    """An event's `ics_url` in the HTTP API opens its .ics without an API key."""
+    key = await service.create_api_key(sessions=runtime.core.sessions, name="alice")
+    async with serve_api(runtime.core) as api:
+        created = await api.post(
+            "/events",
+            json={"name": "Launch", "start_time": "in 3 days"},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        link = created.json()["ics_url"]
+        assert one(ICS, link) == link
+        (event,) = parse(await api.get(feed_path(link))).walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Launch"
+    assert event.decoded("DTSTART").astimezone(UTC) == datetime.fromisoformat(created.json()["start_time"])
