@@ -102,6 +102,23 @@ async def execute_line(line: str, *, core: Core, actor: Actor, channel_url: str 
     return await execute(cmd, core=core, actor=actor, channel_url=channel_url)
 
 
+CALENDAR_USAGE = (
+    "Use /calendar (your private feed), /calendar rotate, or /calendar public [all] [rotate|off] (a public feed of "
+    "this channel, or with all of every channel here)."
+)
+
+
+async def _public_calendar(words: list[str], *, core: Core, actor: Actor, channel_url: str | None) -> Reply:
+    scope = "channel"
+    if words[:1] == ["all"]:
+        scope, words = "tenant", words[1:]
+    if len(words) > 1 or (words and words[0] not in ("rotate", "off")):
+        return Reply(CALENDAR_USAGE, private=True)
+    action = words[0] if words else "show"
+    feed = await service.public_feed(core=core, actor=actor, scope=scope, channel_url=channel_url, action=action)
+    return Reply(render.public_feed(feed), private=True)
+
+
 async def _run(
     cmd: Command,
     *,
@@ -120,6 +137,8 @@ async def _run(
             view = await service.create_event(core=core, actor=actor, draft=event_draft(cmd, channel_url))
             note = "Event created."
             text = f"{note}\n{render.event(view, when)}\nSubscribe with /subscribe {view.code}"
+            if view.ics_url:
+                text += f"\nAdd to calendar (.ics): {view.ics_url}"
             return Reply(text, event=view, note=note, changed=str(view.id))
         case "event update":
             view = await service.update_event(core=core, actor=actor, ref=arg, patch=_patch(cmd))
@@ -170,9 +189,32 @@ async def _run(
             return Reply(render.user(await service.set_timezone(core=core, actor=actor, timezone=arg)), private=True)
         case "timezone show":
             return Reply(render.user(me), private=True)
+        case "settings":
+            if not cmd.options:
+                return Reply(render.settings(me), private=True)
+            updated = await service.set_defaults(
+                core=core, actor=actor, remind=cmd.option("remind"), tags=cmd.option("tags")
+            )
+            return Reply("Saved. " + render.settings(updated), private=True)
+        case "follow":
+            if arg.lower() not in ("", "list"):
+                return Reply("Use /follow in a channel to follow it, or /follow list.", private=True)
+            if arg:
+                return Reply(render.follows(await service.list_follows(core=core, actor=actor)), private=True)
+            follows = await service.follow_channel(core=core, actor=actor, channel_url=channel_url)
+            first = "You follow this channel now" if follows.changed else "You follow this channel already"
+            text = f"{first}: its new events subscribe you with your /settings.\n{render.follows(follows)}"
+            return Reply(text, private=True)
+        case "unfollow":
+            follows = await service.unfollow_channel(core=core, actor=actor, channel_url=channel_url)
+            first = "You no longer follow this channel." if follows.changed else "You did not follow this channel."
+            return Reply(f"{first}\n{render.follows(follows)}", private=True)
         case "calendar":
+            given = arg.lower().split()
+            if given[:1] == ["public"]:
+                return await _public_calendar(given[1:], core=core, actor=actor, channel_url=channel_url)
             if arg.lower() not in ("", "rotate"):
-                return Reply("Use /calendar to see your feed's URL, or /calendar rotate for a new one.", private=True)
+                return Reply(CALENDAR_USAGE, private=True)
             if arg:
                 feed = await service.rotate_calendar_feed(core=core, actor=actor)
                 return Reply(render.calendar_feed(feed, rotated=True), private=True)

@@ -83,9 +83,19 @@ SPECS: tuple[Spec, ...] = (
     ),
     Spec("timezone show", "Show your time zone."),
     Spec(
+        "settings",
+        "Your defaults for subscribing without options; `none` clears one.",
+        None,
+        ("remind", "tags"),
+        (),
+        '/settings remind:"1d, 1h" tags:dm',
+    ),
+    Spec("follow", "Follow this channel: its new events subscribe you; `list` shows yours.", "[list]"),
+    Spec("unfollow", "Stop following this channel."),
+    Spec(
         "calendar",
-        "Your private calendar feed URL (events you subscribe to, with your reminders); `rotate` makes a new one.",
-        "[rotate]",
+        "Your private feed URL (`rotate`: a new one); `public [all]`: this channel's (every channel's) public feed.",
+        "[rotate | public [all] [rotate|off]]",
     ),
     Spec("help", "List the commands, or explain one.", "[COMMAND]"),
 )

@@ -10,8 +10,10 @@ from core.views import (
     CalendarFeedView,
     DeliveryLog,
     EventView,
+    FollowsView,
     IntegrationTestResult,
     IntegrationView,
+    PublicFeedView,
     SubscriptionView,
     UserView,
 )
@@ -121,12 +123,47 @@ def user(view: UserView) -> str:
     return f"Your time zone is {view.timezone}."
 
 
+def settings(view: UserView) -> str:
+    """A member's defaults for subscribing without options."""
+    remind = format_offsets(view.default_offsets) or "the event's own"
+    tags = ", ".join(view.default_tags) or "every tag you have"
+    return (
+        f"Your defaults: reminders {remind}; tags {tags}; time zone {view.timezone}. They apply to /subscribe "
+        "without options, the Subscribe buttons and the channels you /follow. "
+        'Change them with /settings remind:"1d, 1h" tags:dm (remind:none or tags:none clears one).'
+    )
+
+
+def follows(view: FollowsView) -> str:
+    """The channels a member follows."""
+    if not view.follows:
+        return "You follow no channel. Run /follow in a channel to follow it."
+    return "You follow: " + ", ".join(f.channel for f in view.follows)
+
+
+def public_feed(view: PublicFeedView) -> str:
+    """A public feed's URL, or that it is off."""
+    what = "this channel" if view.scope == "channel" else "every channel here"
+    if view.url is None:
+        return f"The public calendar of {what} is off; its URL no longer works."
+    first = "has a new URL; the previous one no longer works" if view.rotated else "is"
+    return (
+        f"The public calendar of {what} {first}:\n{view.url}\n"
+        "It lists the upcoming events (no subscribers, no reminders); anyone with the URL can read it. "
+        "/calendar public rotate gives it a new URL, /calendar public off turns it off."
+    )
+
+
 def calendar_hint(view: EventView) -> str:
     """How to get an event into a calendar."""
-    return (
+    lines = []
+    if view.ics_url:
+        lines.append(f"  Add to calendar (.ics): {view.ics_url}")
+    lines.append(
         "  Calendar: subscribe, then /calendar gives your private feed URL (with your reminders); "
         f"HTTP API: GET /events/{view.id}/ics"
     )
+    return "\n".join(lines)
 
 
 def calendar_feed(view: CalendarFeedView, *, rotated: bool = False) -> str:

@@ -244,6 +244,7 @@ async def open_runtime(
             clock=clock,
             quotas=settings.quotas,
             public_url=settings.public_url.rstrip("/"),
+            public_links="public_url" in settings.model_fields_set,
         )
         yield Runtime(settings=settings, engine=engine, client=client, core=core, dev_server=server)
         await asyncio.sleep(EXIT_PAUSE)

@@ -101,6 +101,8 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(100), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     default_offsets: Mapped[str] = mapped_column(String(200), default="")
+    # The tags a subscription without tags of its own uses ("" means every tag the member has).
+    default_tags: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -134,6 +136,9 @@ class Event(Base):
     default_offsets: Mapped[str] = mapped_column(String(200), default="")
     channel_url_encrypted: Mapped[str | None] = mapped_column(Text, default=None)
     channel_label: Mapped[str] = mapped_column(String(200), default="")
+    # A keyed hash of the channel destination (see core.service.channels), so follows and public feeds find
+    # a channel's events without reading its encrypted URL; "" when the event has no channel.
+    channel_key: Mapped[str] = mapped_column(String(64), default="", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     schedule_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -266,6 +271,44 @@ class CalendarFeed(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    seed: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    rotated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChannelFollow(Base):
+    """A member who follows a channel: every event created there later subscribes them with their defaults."""
+
+    __tablename__ = "channel_follows"
+    __table_args__ = (
+        UniqueConstraint("user_id", "channel_key"),
+        Index("ix_channel_follows_tenant_channel", "tenant", "channel_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    tenant: Mapped[str] = mapped_column(String(64))
+    channel_key: Mapped[str] = mapped_column(String(64))
+    channel_label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PublicFeed(Base):
+    """A public calendar feed of a channel's (or, with channel_key "", a whole tenant's) upcoming events.
+
+    Like a private feed, its URL token comes from `seed` and the secret key, and only its hash is kept.
+    """
+
+    __tablename__ = "public_feeds"
+    __table_args__ = (UniqueConstraint("tenant", "channel_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    channel_key: Mapped[str] = mapped_column(String(64), default="")
+    channel_label: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
     seed: Mapped[str] = mapped_column(String(64))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -43,6 +43,8 @@ class EventView:
     link: str
     channel: str | None
     subscriber_count: int
+    # A public .ics of this event (a per-event token in the URL) when SOONISH_PUBLIC_URL is set; else None.
+    ics_url: str | None = field(default=None, compare=False)
     # Set on the answer to a create or update whose start was typed as text, so the reply can say how it was read;
     # it describes the request, not the event, so two views of one event still compare equal.
     start_reading: TimeReading | None = field(default=None, compare=False)
@@ -121,6 +123,9 @@ class UserView:
     tenant: str
     user_id: str
     timezone: str
+    # What a subscription without options of its own uses; empty means the event's reminder times, every tag.
+    default_offsets: tuple[int, ...] = ()
+    default_tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,3 +141,28 @@ class CalendarFeedView:
     """A member's private calendar feed: whoever has the URL can read it, so it is shown only to its owner."""
 
     url: str
+
+
+@dataclass(frozen=True)
+class ChannelFollowView:
+    """A channel a member follows: events created there later subscribe them with their defaults."""
+
+    channel: str
+    followed_at: datetime
+
+
+@dataclass(frozen=True)
+class FollowsView:
+    """The channels a member follows, after a follow or unfollow (`changed` says whether it changed anything)."""
+
+    follows: tuple[ChannelFollowView, ...]
+    changed: bool = True
+
+
+@dataclass(frozen=True)
+class PublicFeedView:
+    """A public calendar feed of a channel or a whole tenant: its URL, or None once it is turned off."""
+
+    scope: str
+    url: str | None
+    rotated: bool = False

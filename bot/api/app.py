@@ -168,6 +168,39 @@ async def set_timezone(body: schemas.TimezoneUpdate, core: CoreDep, actor: Actor
     return schemas.User.of(await service.set_timezone(core=core, actor=actor, timezone=body.timezone))
 
 
+@router.get("/me/settings", tags=["me"])
+async def show_settings(core: CoreDep, actor: ActorDep) -> schemas.Settings:
+    """Your defaults for subscribing without options."""
+    return schemas.Settings.of(await service.show_user(core=core, actor=actor))
+
+
+@router.patch("/me/settings", tags=["me"])
+async def update_settings(body: schemas.SettingsUpdate, core: CoreDep, actor: ActorDep) -> schemas.Settings:
+    """Change your defaults for subscribing without options; what you leave out stays as it is."""
+    view = await service.set_defaults(core=core, actor=actor, remind=body.default_offsets, tags=body.default_tags)
+    return schemas.Settings.of(view)
+
+
+@router.get("/channels/follows", tags=["channels"])
+async def list_follows(core: CoreDep, actor: ActorDep) -> schemas.Follows:
+    """The channels you follow."""
+    return schemas.Follows.of(await service.list_follows(core=core, actor=actor))
+
+
+@router.post("/channels/follow", tags=["channels"])
+async def follow_channel(body: schemas.ChannelRequest, core: CoreDep, actor: ActorDep) -> schemas.Follows:
+    """Follow a channel: events created later with this channel_url subscribe you with your defaults."""
+    view = await service.follow_channel(core=core, actor=actor, channel_url=body.channel_url, trusted=False)
+    return schemas.Follows.of(view)
+
+
+@router.post("/channels/unfollow", tags=["channels"])
+async def unfollow_channel(body: schemas.ChannelRequest, core: CoreDep, actor: ActorDep) -> schemas.Follows:
+    """Stop following a channel; events already subscribed stay."""
+    view = await service.unfollow_channel(core=core, actor=actor, channel_url=body.channel_url, trusted=False)
+    return schemas.Follows.of(view)
+
+
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 _CALENDAR_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/calendar": {}}}}
 
@@ -202,6 +235,20 @@ async def rotate_calendar_feed(core: CoreDep, actor: ActorDep) -> schemas.Calend
 async def feed_calendar(token: str, core: CoreDep) -> Response:
     """A private calendar feed; its URL is the only credential (get yours from /calendar/feed)."""
     return _calendar(await service.feed_calendar(core=core, token=token), private=True)
+
+
+@router.get(
+    "/calendar/event/{event_id}/{token}.ics", tags=["calendars"], response_class=Response, responses=_CALENDAR_RESPONSE
+)
+async def public_event_calendar(event_id: str, token: str, core: CoreDep) -> Response:
+    """One event's .ics by its public link (shown on its announcement and by /event info); no API key needed."""
+    return _calendar(await service.public_event_calendar(core=core, event_id=event_id, token=token), private=True)
+
+
+@router.get("/calendar/public/{token}.ics", tags=["calendars"], response_class=Response, responses=_CALENDAR_RESPONSE)
+async def public_feed_calendar(token: str, core: CoreDep) -> Response:
+    """A channel's (or a whole community's) public feed of upcoming events; its URL is the only credential."""
+    return _calendar(await service.public_feed_calendar(core=core, token=token), private=True)
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

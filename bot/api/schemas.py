@@ -18,6 +18,7 @@ from core.views import (
     CalendarFeedView,
     DeliveryView,
     EventView,
+    FollowsView,
     IntegrationTestResult,
     IntegrationView,
     SubscriptionView,
@@ -135,6 +136,21 @@ class IntegrationCreate(_Request):
     label: ShortText | None = None
 
 
+class SettingsUpdate(_Request):
+    """Your defaults for subscribing without options; a field left out stays as it is, "none" or [] clears it."""
+
+    default_offsets: Offsets = Field(
+        default=None, description="Reminder offsets before the start: seconds, or a text such as '1d, 1h'."
+    )
+    default_tags: Tags = Field(default=None, description="Tags of your integrations to be reminded through.")
+
+
+class ChannelRequest(_Request):
+    """A channel, as events give it: the Apprise URL of the channel they came from."""
+
+    channel_url: UrlText = Field(description="Apprise URL of the channel, as given to POST /events.")
+
+
 class TimezoneUpdate(_Request):
     """The zone in which your times are read."""
 
@@ -161,6 +177,9 @@ class Event(BaseModel):
     start_read_as: str | None = Field(
         default=None, description="After a create or update with a typed start_time: how it was read, in `timezone`."
     )
+    ics_url: str | None = Field(
+        default=None, description="A public .ics of the event (no API key needed), when SOONISH_PUBLIC_URL is set."
+    )
 
     @classmethod
     def of(cls, view: EventView) -> Self:
@@ -181,6 +200,7 @@ class Event(BaseModel):
             channel=view.channel,
             subscriber_count=view.subscriber_count,
             start_read_as=render.start_reading(view, render.local_time(view.timezone)) or None,
+            ics_url=view.ics_url,
         )
 
 
@@ -295,6 +315,33 @@ class User(BaseModel):
     def of(cls, view: UserView) -> Self:
         """Render the core's view."""
         return cls(platform=view.platform, tenant=view.tenant, user_id=view.user_id, timezone=view.timezone)
+
+
+class Settings(BaseModel):
+    """Your defaults for subscribing without options: empty means the event's reminder times and every tag."""
+
+    timezone: str
+    default_offsets: list[int]
+    default_tags: list[str]
+
+    @classmethod
+    def of(cls, view: UserView) -> Self:
+        """Render the core's view."""
+        return cls(
+            timezone=view.timezone, default_offsets=list(view.default_offsets), default_tags=list(view.default_tags)
+        )
+
+
+class Follows(BaseModel):
+    """The channels you follow (masked): events created there later subscribe you with your defaults."""
+
+    channels: list[str]
+    changed: bool
+
+    @classmethod
+    def of(cls, view: FollowsView) -> Self:
+        """Render the core's view."""
+        return cls(channels=[f.channel for f in view.follows], changed=view.changed)
 
 
 class Error(BaseModel):

@@ -11,7 +11,7 @@ from typing import Any
 
 import discord
 
-from bot.discord.embeds import event_embed
+from bot.discord.embeds import calendar_button, event_embed
 from bot.discord.invoke import run
 from bot.discord.replies import NO_MENTIONS
 from bot.discord.scheduled import follow
@@ -69,11 +69,13 @@ class UnsubscribeButton(
         await run(interaction, "unsubscribe", str(self.event_id))
 
 
-def event_buttons(event_id: int) -> discord.ui.View:
-    """The announcement's buttons (persistent: no timeout, stable custom ids)."""
+def event_buttons(event_id: int, ics_url: str | None = None) -> discord.ui.View:
+    """The announcement's buttons (persistent: no timeout, stable custom ids), and its .ics link if it has one."""
     view = discord.ui.View(timeout=None)
     view.add_item(SubscribeButton(event_id))
     view.add_item(UnsubscribeButton(event_id))
+    if ics_url:
+        view.add_item(calendar_button(ics_url))
     return view
 
 
@@ -95,6 +97,6 @@ async def edit_announcement(client: Any, actor: Actor, ref: str) -> None:
     await message.edit(
         content="New event!" if live else f"This event is {found.event.status}.",
         embed=event_embed(found.event),
-        view=event_buttons(found.event.id) if live else None,
+        view=event_buttons(found.event.id, found.event.ics_url) if live else None,
         allowed_mentions=NO_MENTIONS,
     )

@@ -55,7 +55,9 @@ async def create_event(interaction: Interaction, draft: EventDraft) -> None:
             await service.record_announcement(core=core, actor=actor, ref=view.id, message_ref=ref)
 
         text = "\n".join(filter(None, ("New event!", render.start_reading(view, timestamp))))
-        return Answer(text=text, embed=event_embed(view), view=event_buttons(view.id), on_shown=remember, aside=note)
+        return Answer(
+            text=text, embed=event_embed(view), view=event_buttons(view.id, view.ics_url), on_shown=remember, aside=note
+        )
 
     await answer(interaction, work, private=not BY_WORDS["event create"].public)
 
@@ -281,8 +283,37 @@ async def timezone_show(interaction: Interaction) -> None:
     await run(interaction, "timezone show")
 
 
+@app_commands.command(name="settings", description="Your defaults for subscribing without options")
+@app_commands.guild_only()
+@app_commands.describe(
+    remind='Default reminder times before the start, such as "1d, 1h" (none clears them)',
+    tags="Default ways to reach you: dm, or the tags of your destinations (none clears them)",
+)
+async def settings(interaction: Interaction, remind: str | None = None, tags: str | None = None) -> None:
+    """Show or change your defaults, used by the Subscribe buttons and the channels you follow."""
+    await run(interaction, "settings", remind=remind, tags=tags)
+
+
+@app_commands.command(name="follow", description="Follow this channel: its new events subscribe you")
+@app_commands.guild_only()
+@app_commands.describe(list_only="Only list the channels you follow, without following this one")
+async def follow(interaction: Interaction, list_only: bool = False) -> None:
+    """Follow the channel: every event created here later subscribes you with your /settings."""
+    await run(interaction, "follow", "list" if list_only else "")
+
+
+@app_commands.command(name="unfollow", description=BY_WORDS["unfollow"].summary[:100])
+@app_commands.guild_only()
+async def unfollow(interaction: Interaction) -> None:
+    """Stop following the channel."""
+    await run(interaction, "unfollow")
+
+
 calendar = app_commands.Group(
-    name="calendar", description="Your private calendar feed", guild_only=True, allowed_contexts=SERVERS_ONLY
+    name="calendar",
+    description="Calendar feeds: yours, and public ones",
+    guild_only=True,
+    allowed_contexts=SERVERS_ONLY,
 )
 
 
@@ -296,6 +327,21 @@ async def calendar_show(interaction: Interaction) -> None:
 async def calendar_rotate(interaction: Interaction) -> None:
     """Replace your calendar feed's address; the old one stops working."""
     await run(interaction, "calendar", "rotate")
+
+
+@calendar.command(name="public", description="This channel's (or the server's) public calendar: organizers, admins")
+@app_commands.describe(
+    action="show its address (made on first use), rotate it to a new one, or turn it off",
+    scope="this channel's events, or those of every channel in the server",
+)
+@app_commands.choices(
+    action=[app_commands.Choice(name=n, value=n) for n in ("show", "rotate", "off")],
+    scope=[app_commands.Choice(name="this channel", value=""), app_commands.Choice(name="whole server", value="all")],
+)
+async def calendar_public(interaction: Interaction, action: str = "show", scope: str = "") -> None:
+    """Show, rotate or turn off a public calendar of upcoming events."""
+    words = ["public", scope, "" if action == "show" else action]
+    await run(interaction, "calendar", " ".join(w for w in words if w))
 
 
 @app_commands.command(name="help", description=BY_WORDS["help"].summary)
@@ -317,5 +363,8 @@ COMMANDS: tuple[app_commands.Command[Any, ..., Any] | app_commands.Group, ...] =
     integration,
     timezone,
     calendar,
+    settings,
+    follow,
+    unfollow,
     help_command,
 )

@@ -16,6 +16,20 @@ COLOUR = 0x5865F2
 CANCELLED_COLOUR = 0x99AAB5
 
 
+def calendar_button(ics_url: str) -> discord.ui.Button[discord.ui.View]:
+    """A link button to the event's public .ics: Discord opens it in the browser, no interaction comes back."""
+    return discord.ui.Button(label="Add to calendar", style=discord.ButtonStyle.link, url=ics_url)
+
+
+def calendar_link(ics_url: str | None) -> discord.ui.View | None:
+    """A view holding only the .ics link button, for replies about an event; None without a link."""
+    if not ics_url:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(calendar_button(ics_url))
+    return view
+
+
 def event_embed(view: EventView) -> discord.Embed:
     """An event's details as an embed; times in Discord's native timestamps."""
     embed = discord.Embed(

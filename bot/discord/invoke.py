@@ -6,7 +6,7 @@ from typing import Any
 
 import discord
 
-from bot.discord.embeds import event_embed
+from bot.discord.embeds import calendar_link, event_embed
 from bot.discord.replies import Answer, actor_of, answer, timestamp
 from bot.dispatch import Reply, execute
 from bot.grammar import BY_WORDS, Command
@@ -24,7 +24,8 @@ def channel_of(interaction: discord.Interaction[Any]) -> str | None:
 def answer_of(reply: Reply) -> Answer:
     """A reply of the shared dispatcher as Discord shows it: an event as its embed, anything else as text."""
     if reply.event is not None:
-        return Answer(text=reply.note, private=reply.private, embed=event_embed(reply.event))
+        view = calendar_link(reply.event.ics_url)
+        return Answer(text=reply.note, private=reply.private, embed=event_embed(reply.event), view=view)
     return Answer.of(reply)
 
 

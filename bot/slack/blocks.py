@@ -30,6 +30,8 @@ UNSUBSCRIBE = "soonish_unsubscribe"
 CREATE_EVENT = "soonish_event_create"
 HOME_UNSUBSCRIBE = "soonish_home_unsubscribe"
 HOME_CANCEL = "soonish_home_cancel"
+# A link button still sends an action, which is only acknowledged.
+CALENDAR_LINK = "soonish_calendar_link"
 # Slack's limits: text per section block, and blocks per message.
 SECTION_LIMIT = 3000
 BLOCK_LIMIT = 50
@@ -48,7 +50,14 @@ def sections(mrkdwn: str) -> list[Block]:
     return [SectionBlock(text=MarkdownTextObject(text=part)) for part in split(mrkdwn, SECTION_LIMIT)]
 
 
-def event_blocks(view: EventView, *, note: str = "") -> list[Block]:
+def calendar_button(view: EventView) -> ButtonElement | None:
+    """A button that opens the event's public .ics in the browser; None when the event has no public link."""
+    if not view.ics_url:
+        return None
+    return ButtonElement(text="Add to calendar", action_id=CALENDAR_LINK, url=view.ics_url, value=view.code)
+
+
+def event_blocks(view: EventView, *, note: str = "", calendar: bool = False) -> list[Block]:
     """An event's details, member text escaped; cancelled events say so."""
     when = slack_time(view.timezone)
     title = f"*{escape(view.name)}* `{view.code}`"
@@ -72,6 +81,8 @@ def event_blocks(view: EventView, *, note: str = "") -> list[Block]:
     if view.status == "scheduled":
         context += f" · or type `/subscribe {view.code}`"
     found.append(ContextBlock(elements=[MarkdownTextObject(text=context)]))
+    if calendar and (button := calendar_button(view)) is not None:
+        found.append(ActionsBlock(block_id=f"calendar_{view.code}", elements=[button]))
     return found
 
 
@@ -85,6 +96,7 @@ def announcement(view: EventView) -> list[Block]:
                 elements=[
                     ButtonElement(text="Subscribe", action_id=SUBSCRIBE, value=view.code, style="primary"),
                     ButtonElement(text="Unsubscribe", action_id=UNSUBSCRIBE, value=view.code),
+                    *filter(None, [calendar_button(view)]),
                 ],
             )
         )

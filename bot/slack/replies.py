@@ -16,7 +16,7 @@ async def send_reply(respond: AsyncRespond, reply: Reply, text: SlackText) -> No
     """Show one reply of the shared dispatcher, written with `text.time_format`."""
     response_type = "ephemeral" if reply.private else "in_channel"
     if reply.event is not None:
-        found = blocks.event_blocks(reply.event, note=reply.note)
+        found = blocks.event_blocks(reply.event, note=reply.note, calendar=True)
         fallback = escape(f"{reply.note} {reply.event.name} [{reply.event.code}]".strip())
         await respond(text=fallback, blocks=found, response_type=response_type, replace_original=False)
         return

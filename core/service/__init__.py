@@ -1,7 +1,16 @@
 """The service layer: one keyword-only function per command, shared by every front end."""
 
 from core.service.announcements import Announcement, event_of_mirror, find_announcement, record_announcement
-from core.service.calendars import calendar_feed, event_calendar, feed_calendar, rotate_calendar_feed
+from core.service.calendars import (
+    calendar_feed,
+    event_calendar,
+    feed_calendar,
+    public_event_calendar,
+    public_feed,
+    public_feed_calendar,
+    rotate_calendar_feed,
+)
+from core.service.channels import follow_channel, list_follows, unfollow_channel
 from core.service.context import Core
 from core.service.events import (
     EventDraft,
@@ -25,7 +34,7 @@ from core.service.keys import (
     revoke_api_key,
 )
 from core.service.subscriptions import subscribe, unsubscribe
-from core.service.users import set_timezone, show_user
+from core.service.users import set_defaults, set_timezone, show_user
 
 __all__ = [
     "Announcement",
@@ -46,20 +55,27 @@ __all__ = [
     "event_of_mirror",
     "feed_calendar",
     "find_announcement",
+    "follow_channel",
     "issue_api_key",
     "list_api_keys",
     "list_events",
+    "list_follows",
     "list_integrations",
     "member_home",
+    "public_event_calendar",
+    "public_feed",
+    "public_feed_calendar",
     "record_announcement",
     "remove_integration",
     "revoke_api_key",
     "rotate_calendar_feed",
+    "set_defaults",
     "set_timezone",
     "show_event",
     "show_user",
     "subscribe",
     "test_integration",
+    "unfollow_channel",
     "unsubscribe",
     "update_event",
 ]

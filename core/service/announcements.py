@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 from core.models import Event, EventAnnouncement, EventParticipant
 from core.service.context import Core
 from core.service.events import event_view, find_event
+from core.service.links import event_ics_url
 from core.views import Actor, EventView
 
 
@@ -60,5 +62,7 @@ async def find_announcement(*, core: Core, actor: Actor, ref: str | int) -> Anno
         count = select(func.count()).select_from(EventParticipant).where(EventParticipant.event_id == event.id)
         subscribers = int((await session.execute(count)).scalar_one())
         return Announcement(
-            event=event_view(event, subscribers), message_ref=row.message_ref, mirror_ref=row.mirror_ref
+            event=dataclasses.replace(event_view(event, subscribers), ics_url=event_ics_url(core, event.id)),
+            message_ref=row.message_ref,
+            mirror_ref=row.mirror_ref,
         )

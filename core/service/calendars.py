@@ -13,19 +13,25 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendars import CalendarEntry, calendar_document, event_uid, sequence_of
-from core.errors import NotFound
-from core.models import CalendarFeed, Event, EventParticipant, EventStatus, User, utcnow
+from core.errors import InvalidInput, NotFound, PermissionDenied
+from core.models import CalendarFeed, Event, EventParticipant, EventStatus, PublicFeed, User, parse_row_id, utcnow
+from core.service.channels import channel_key, channel_label, checked_channel
 from core.service.context import Core
 from core.service.events import find_event, offsets_of
+from core.service.links import event_ics_token
 from core.service.users import user_for
-from core.views import Actor, CalendarFeedView, CalendarFile
+from core.views import Actor, CalendarFeedView, CalendarFile, PublicFeedView
 
 FEED_PURPOSE = "calendar-feed"
+PUBLIC_FEED_PURPOSE = "public-calendar-feed"
 TOKEN_LENGTH = 43  # SecretBox.derive_token: 32 bytes, URL-safe base64 without padding
 TOKEN_ALPHABET = frozenset(string.ascii_letters + string.digits + "-_")
 # A feed shows at most this many of the member's events, the latest starts first.
 FEED_LIMIT = 500
 NO_FEED = "No calendar feed at this address; ask /calendar for your current one."
+NO_PUBLIC_FEED = "No public calendar at this address; it may have been turned off or given a new address."
+NO_EVENT_FILE = "No calendar file at this address; ask /event info for the event's current link."
+SCOPES = ("channel", "tenant")
 
 
 def _hash(token: str) -> str:
@@ -127,3 +133,110 @@ async def feed_calendar(*, core: Core, token: str) -> CalendarFile:
         ).all()
         entries = [_entry(event, offsets_of(deltas)) for event, deltas in reversed(rows)]
         return CalendarFile(filename="soonish.ics", content=calendar_document(entries, name="Soonish", feed=True))
+
+
+def _well_formed(token: str) -> bool:
+    return len(token) == TOKEN_LENGTH and TOKEN_ALPHABET.issuperset(token)
+
+
+async def public_event_calendar(*, core: Core, event_id: str, token: str) -> CalendarFile:
+    """The .ics an event's public link opens: the link's token is an HMAC of the event id, nothing else is needed."""
+    number = parse_row_id(event_id)
+    if number is None or not _well_formed(token) or not hmac.compare_digest(event_ics_token(core, number), token):
+        raise NotFound(NO_EVENT_FILE)
+    async with core.sessions() as session:
+        event = await session.get(Event, number)
+        if event is None:
+            raise NotFound(NO_EVENT_FILE)
+        return CalendarFile(filename=f"{event.code}.ics", content=calendar_document([_entry(event)], name=event.name))
+
+
+def _public_url(core: Core, token: str) -> str:
+    return f"{core.public_url.rstrip('/')}/calendar/public/{token}.ics"
+
+
+async def _may_publish(session: AsyncSession, actor: Actor, user: User, key: str) -> bool:
+    """Tenant admins publish any feed; an organizer of an event in the channel publishes that channel's."""
+    if actor.is_admin:
+        return True
+    if not key:
+        return False
+    query = select(Event.id).where(
+        Event.tenant == actor.tenant, Event.channel_key == key, Event.organizer_id == user.id
+    )
+    return (await session.execute(query.limit(1))).first() is not None
+
+
+async def public_feed(
+    *,
+    core: Core,
+    actor: Actor,
+    scope: str = "channel",
+    channel_url: str | None = None,
+    trusted: bool = True,
+    action: str = "show",
+) -> PublicFeedView:
+    """Show (made on first request), rotate or turn off the public feed of a channel or of the whole tenant.
+
+    A public feed lists the upcoming events of its channel (or tenant) with no subscriber data; whoever has its
+    URL can read it. Only a tenant admin, or for a channel an organizer of an event there, may manage it.
+    """
+    if scope not in SCOPES:
+        raise InvalidInput(f"A public feed is of a channel or of the whole {SCOPES[1]}.", field="scope")
+    if action not in ("show", "rotate", "off"):
+        raise InvalidInput("Show, rotate or turn off (off) a public feed.", field="action")
+    key, label = "", ""
+    if scope == "channel":
+        url = await checked_channel(core, actor, channel_url, trusted=trusted)
+        key, label = channel_key(core, url), channel_label(url)
+    async with core.sessions.begin() as session:
+        user = await user_for(session, actor)
+        if not await _may_publish(session, actor, user, key):
+            who = "an organizer of an event in this channel, or an admin" if key else "an admin"
+            raise PermissionDenied(f"Only {who}, can publish or change this public calendar.")
+        query = select(PublicFeed).where(PublicFeed.tenant == actor.tenant, PublicFeed.channel_key == key)
+        feed = (await session.execute(query)).scalar_one_or_none()
+        if action == "off":
+            if feed is not None:
+                await session.delete(feed)
+            return PublicFeedView(scope=scope, url=None)
+        now = utcnow()
+        if feed is None:
+            seed = secrets.token_hex(16)
+            values = {
+                "tenant": actor.tenant,
+                "channel_key": key,
+                "channel_label": label,
+                "created_by": user.id,
+                "seed": seed,
+                "token_hash": _hash(core.secrets.derive_token(PUBLIC_FEED_PURPOSE, seed)),
+                "created_at": now,
+                "rotated_at": now,
+            }
+            insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+            await session.execute(insert(PublicFeed).values(**values).on_conflict_do_nothing())
+            feed = (await session.execute(query)).scalar_one()
+        elif action == "rotate":
+            feed.seed = secrets.token_hex(16)
+            feed.rotated_at = now
+        token = core.secrets.derive_token(PUBLIC_FEED_PURPOSE, feed.seed)
+        feed.token_hash = _hash(token)
+        return PublicFeedView(scope=scope, url=_public_url(core, token), rotated=action == "rotate")
+
+
+async def public_feed_calendar(*, core: Core, token: str) -> CalendarFile:
+    """The public feed a URL token opens: the upcoming (and running) events of its channel or tenant, no alarms."""
+    if not _well_formed(token):
+        raise NotFound(NO_PUBLIC_FEED)
+    now = core.clock()
+    async with core.sessions() as session:
+        query = select(PublicFeed).where(PublicFeed.token_hash == _hash(token))
+        feed = (await session.execute(query)).scalar_one_or_none()
+        if feed is None or not hmac.compare_digest(core.secrets.derive_token(PUBLIC_FEED_PURPOSE, feed.seed), token):
+            raise NotFound(NO_PUBLIC_FEED)
+        events = select(Event).where(Event.tenant == feed.tenant, Event.end_at >= now)
+        if feed.channel_key:
+            events = events.where(Event.channel_key == feed.channel_key)
+        rows = (await session.execute(events.order_by(Event.start_at, Event.id).limit(FEED_LIMIT))).scalars().all()
+        entries = [_entry(event) for event in rows]
+        return CalendarFile(filename="public.ics", content=calendar_document(entries, name="Soonish events", feed=True))

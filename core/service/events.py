@@ -16,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.destinations import PLATFORMS
 from core.errors import Conflict, InvalidInput, InvalidTime, NotFound, PermissionDenied, SoonishError
 from core.models import Event, EventDetails, EventParticipant, EventStatus, NotificationLog, User, parse_row_id
+from core.service.channels import channel_key, subscribe_followers
 from core.service.context import Core
 from core.service.limits import Action, Charge, charge, refund, tenant_scope, user_scope
+from core.service.links import event_ics_url
 from core.service.users import user_for
 from core.text import check_block, check_line, is_plain_ref
 from core.timeparse import parse_offsets, read_when, require_future, zone
@@ -270,6 +272,7 @@ async def create_event(*, core: Core, actor: Actor, draft: EventDraft) -> EventV
             default_offsets=_csv(offsets),
             channel_url_encrypted=core.secrets.encrypt(channel_url) if channel_url else None,
             channel_label=mask_url(channel_url) if channel_url else "",
+            channel_key=channel_key(core, channel_url) if channel_url else "",
             created_at=now,
             schedule_changed_at=now,
             details=EventDetails(description=description, location=location, link=link),
@@ -277,7 +280,10 @@ async def create_event(*, core: Core, actor: Actor, draft: EventDraft) -> EventV
         event.code = await _unused_code(session)
         session.add(event)
         await session.flush()
-        view = dataclasses.replace(event_view(event, 0), start_reading=reading)
+        followers = await subscribe_followers(session, event=event, now=now)
+        view = dataclasses.replace(
+            event_view(event, followers), start_reading=reading, ics_url=event_ics_url(core, event.id)
+        )
         uses = await charge(
             session,
             action=Action.EVENT_CREATE,
@@ -355,7 +361,11 @@ async def update_event(*, core: Core, actor: Actor, ref: str | int, patch: Event
             event.schedule_changed_at = now
         event.name, event.start_at, event.end_at, event.timezone = name, start, end, tz
         event.default_offsets = _csv(offsets)
-        view = dataclasses.replace(event_view(event, await _count(session, event.id)), start_reading=reading)
+        view = dataclasses.replace(
+            event_view(event, await _count(session, event.id)),
+            start_reading=reading,
+            ics_url=event_ics_url(core, event.id),
+        )
 
     async def undo() -> None:
         async with core.sessions.begin() as s:
@@ -421,7 +431,9 @@ async def show_event(*, core: Core, actor: Actor, ref: str | int) -> EventView:
     """One event of the actor's tenant."""
     async with core.sessions() as session:
         event = await find_event(session, actor, ref)
-        return event_view(event, await _count(session, event.id))
+        return dataclasses.replace(
+            event_view(event, await _count(session, event.id)), ics_url=event_ics_url(core, event.id)
+        )
 
 
 async def event_deliveries(

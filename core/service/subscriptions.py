@@ -5,45 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Conflict, InvalidInput, InvalidTime, NotFound
-from core.models import EventParticipant, EventStatus, Integration, User
+from core.errors import Conflict, InvalidTime, NotFound
+from core.models import EventParticipant, EventStatus
 from core.planning import PLAN_LIMIT, already_planned
 from core.reminders import reminder_instants
 from core.service.context import Core
 from core.service.events import find_event, offsets_of, signal_change
 from core.service.limits import Action, Charge, charge, refund, tenant_scope, user_scope
-from core.service.users import CHAT_PLATFORMS, user_for
-from core.tags import DM_TAG, parse_tags, split_stored
+from core.service.users import available_tags, choose_tags, user_for
+from core.tags import parse_tags, split_stored
 from core.text import check_line
 from core.timeparse import Frequency, parse_frequency, parse_offsets
 from core.views import Actor, SubscriptionView
 
 NEXT_SHOWN = 5
-
-
-async def available_tags(session: AsyncSession, user: User) -> tuple[str, ...]:
-    """The tags a user can subscribe with: `dm` for chat users, plus every tag of their integrations."""
-    tags: list[str] = [DM_TAG] if user.platform in CHAT_PLATFORMS else []
-    rows = (await session.execute(select(Integration.tags).where(Integration.user_id == user.id))).scalars()
-    for stored in rows:
-        tags.extend(t for t in split_stored(stored) if t not in tags)
-    return tuple(tags)
-
-
-def _choose_tags(requested: tuple[str, ...], available: tuple[str, ...]) -> tuple[str, ...]:
-    if not available:
-        raise InvalidInput("You have no destination for reminders yet: add one first with /integration add URL.")
-    if not requested:
-        return available
-    unknown = [t for t in requested if t not in available]
-    if unknown:
-        raise InvalidInput(
-            f"Unknown tag '{unknown[0]}'. Your tags are: {', '.join(available)}. "
-            "Register a destination with that tag using /integration add URL tags:TAG."
-        )
-    return requested
 
 
 async def subscribe(
@@ -70,7 +46,11 @@ async def subscribe(
             raise Conflict(f"'{event.name}' is {event.status}; subscriptions are closed.")
         if event.start_at <= now:
             raise Conflict(f"'{event.name}' has already started; subscriptions are closed.")
-        chosen = _choose_tags(requested, await available_tags(session, user))
+        available = await available_tags(session, user)
+        if not requested:
+            # The member's default tags, those they still have; none left (or none set) means every tag they have.
+            requested = tuple(t for t in split_stored(user.default_tags) if t in available)
+        chosen = choose_tags(requested, available)
         if not offsets_given:
             offsets = offsets_of(user.default_offsets) or offsets_of(event.default_offsets)
         if not offsets and frequency is Frequency.NONE:

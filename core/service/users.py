@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidInput
-from core.models import User, utcnow
+from core.models import Integration, User, utcnow
 from core.service.context import Core
-from core.text import without_control
-from core.timeparse import zone
+from core.tags import DM_TAG, parse_tags, split_stored
+from core.text import check_line, without_control
+from core.timeparse import parse_offsets, zone
 from core.views import Actor, UserView
 
 CHAT_PLATFORMS = frozenset({"discord", "slack", "console"})
+# What clears a default setting: `/settings remind:none`.
+CLEAR = frozenset({"none", "-", "default", "off"})
 MAX_ID = 64
 MAX_PLATFORM = 16
 
@@ -52,6 +57,7 @@ async def user_for(session: AsyncSession, actor: Actor) -> User:
         "display_name": display_name,
         "timezone": "UTC",
         "default_offsets": "",
+        "default_tags": "",
         "created_at": utcnow(),
     }
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
@@ -59,8 +65,39 @@ async def user_for(session: AsyncSession, actor: Actor) -> User:
     return (await session.execute(query)).scalar_one()
 
 
+async def available_tags(session: AsyncSession, user: User) -> tuple[str, ...]:
+    """The tags a user can subscribe with: `dm` for chat users, plus every tag of their integrations."""
+    tags: list[str] = [DM_TAG] if user.platform in CHAT_PLATFORMS else []
+    rows = (await session.execute(select(Integration.tags).where(Integration.user_id == user.id))).scalars()
+    for stored in rows:
+        tags.extend(t for t in split_stored(stored) if t not in tags)
+    return tuple(tags)
+
+
+def choose_tags(requested: tuple[str, ...], available: tuple[str, ...]) -> tuple[str, ...]:
+    """The tags a subscription uses: those requested, each one the member has; none requested means all of them."""
+    if not available:
+        raise InvalidInput("You have no destination for reminders yet: add one first with /integration add URL.")
+    if not requested:
+        return available
+    unknown = [t for t in requested if t not in available]
+    if unknown:
+        raise InvalidInput(
+            f"Unknown tag '{unknown[0]}'. Your tags are: {', '.join(available)}. "
+            "Register a destination with that tag using /integration add URL tags:TAG."
+        )
+    return requested
+
+
 def _view(user: User) -> UserView:
-    return UserView(platform=user.platform, tenant=user.tenant, user_id=user.platform_user_id, timezone=user.timezone)
+    return UserView(
+        platform=user.platform,
+        tenant=user.tenant,
+        user_id=user.platform_user_id,
+        timezone=user.timezone,
+        default_offsets=tuple(int(v) for v in user.default_offsets.split(",") if v),
+        default_tags=split_stored(user.default_tags),
+    )
 
 
 async def set_timezone(*, core: Core, actor: Actor, timezone: str) -> UserView:
@@ -76,3 +113,47 @@ async def show_user(*, core: Core, actor: Actor) -> UserView:
     """The actor's own settings."""
     async with core.sessions.begin() as session:
         return _view(await user_for(session, actor))
+
+
+def _cleared(value: str | Sequence[object]) -> bool:
+    if isinstance(value, str):
+        return not value.strip() or value.strip().lower() in CLEAR
+    return len(value) == 0
+
+
+async def set_defaults(
+    *,
+    core: Core,
+    actor: Actor,
+    remind: str | Sequence[int] | None = None,
+    tags: str | Sequence[str] | None = None,
+) -> UserView:
+    """Set (or with "none", clear) the reminder times and tags a subscription without options of its own uses.
+
+    None leaves a setting as it is. They apply to /subscribe without options, the Subscribe buttons, Interested
+    marks and the events of channels the member follows; the event's own reminder times apply when none are set.
+    """
+    offsets: tuple[int, ...] | None = None
+    if remind is not None and not _cleared(remind):
+        try:
+            if isinstance(remind, str):
+                check_line("reminder times", remind)
+            offsets = parse_offsets(remind)
+        except InvalidInput as exc:
+            exc.field = exc.field or "remind"
+            raise
+    chosen: tuple[str, ...] | None = None
+    async with core.sessions.begin() as session:
+        user = await user_for(session, actor)
+        if tags is not None and not _cleared(tags):
+            try:
+                requested = parse_tags(tags)
+                chosen = choose_tags(requested, await available_tags(session, user)) if requested else ()
+            except InvalidInput as exc:
+                exc.field = exc.field or "tags"
+                raise
+        if remind is not None:
+            user.default_offsets = ",".join(str(o) for o in offsets or ())
+        if tags is not None:
+            user.default_tags = ",".join(chosen or ())
+        return _view(user)

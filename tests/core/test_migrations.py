@@ -52,3 +52,30 @@ async def test_calendar_feeds_migration_downgrades_and_upgrades_again(database_u
         await engine.dispose()
     assert "calendar_feeds" not in down and "ix_event_participants_user_id" not in down
     assert {"calendar_feeds", "ix_event_participants_user_id"} <= up
+
+
+async def test_follows_migration_downgrades_and_upgrades_again(database_url: str) -> None:
+    """Downgrading past the follows migration removes its tables and columns; upgrading restores them."""
+
+    def step(sync: Connection, target: str, up: bool) -> set[str]:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = sync
+        (command.upgrade if up else command.downgrade)(config, target)
+        names = set(inspect(sync).get_table_names())
+        names |= {f"users.{c['name']}" for c in inspect(sync).get_columns("users")}
+        names |= {f"events.{c['name']}" for c in inspect(sync).get_columns("events")}
+        return names
+
+    engine = create_engine(database_url)
+    try:
+        await migrate(engine)
+        async with engine.begin() as connection:
+            down = await connection.run_sync(step, "0007-1", False)
+        async with engine.begin() as connection:
+            up = await connection.run_sync(step, "head", True)
+    finally:
+        await engine.dispose()
+    added = {"channel_follows", "public_feeds", "users.default_tags", "events.channel_key"}
+    assert not added & down and "users.default_offsets" in down
+    assert added <= up

@@ -1,4 +1,4 @@
-"""Buttons: Subscribe and Unsubscribe on an event's announcement, run as `/subscribe` and `/unsubscribe`."""
+"""Buttons on an event's announcement: Subscribe and Unsubscribe (run as the commands), and its .ics link."""
 
 from __future__ import annotations
 
@@ -40,7 +40,13 @@ def _listener(core: Core, live: LiveAnnouncements, words: str) -> Callable[..., 
     return on_press
 
 
+async def link_opened(ack: AsyncAck) -> None:
+    """A link button (the event's .ics) opens in the browser; Slack still wants its action acknowledged."""
+    await ack()
+
+
 def register(app: AsyncApp, core: Core, live: LiveAnnouncements) -> None:
     """Listen to the announcement's buttons."""
     for action_id, words in ((blocks.SUBSCRIBE, "subscribe"), (blocks.UNSUBSCRIBE, "unsubscribe")):
         app.action(action_id)(_listener(core, live, words))
+    app.action(blocks.CALENDAR_LINK)(link_opened)

@@ -1,4 +1,4 @@
-"""Slash commands: `/event`, `/subscribe`, `/unsubscribe`, `/integration`, `/timezone`, in the shared grammar."""
+"""Slash commands: `/event`, `/subscribe`, `/settings`, `/follow`, `/calendar` and the rest, in the shared grammar."""
 
 from __future__ import annotations
 
@@ -30,12 +30,22 @@ WHY_NOT_POSTED = {
     "restricted_action": "This workspace does not let me post here (restricted_action).",
     "ratelimited": "Slack kept rate-limiting messages in this channel (ratelimited); try again in a minute.",
 }
-# Commands where a workspace admin may do more than a member (change, cancel, see every delivery).
-ADMIN_MATTERS = frozenset(("event update", "event cancel", "event log"))
+# Commands where a workspace admin may do more than a member (change, cancel, see every delivery, public feeds).
+ADMIN_MATTERS = frozenset(("event update", "event cancel", "event log", "calendar"))
 # Commands after which the announcement is edited at once; any other change (subscriptions) is debounced.
 EDIT_AT_ONCE = frozenset(("event update", "event cancel"))
 
-COMMANDS = ("/event", "/subscribe", "/unsubscribe", "/integration", "/timezone", "/calendar")
+COMMANDS = (
+    "/event",
+    "/subscribe",
+    "/unsubscribe",
+    "/integration",
+    "/timezone",
+    "/calendar",
+    "/settings",
+    "/follow",
+    "/unfollow",
+)
 # Slack escapes these three in command text (they are escaped again on the way out: bot/slack/markup.py);
 # clients may also turn straight quotes into curly ones.
 _UNESCAPE = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})

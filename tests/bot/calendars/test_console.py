@@ -80,10 +80,12 @@ async def test_members_feeds_hold_only_their_own_subscriptions(runtime: Runtime)
 
 
 async def test_calendar_with_another_word_is_refused(runtime: Runtime) -> None:
-    """/calendar followed by anything but rotate says how to use it, and makes no feed."""
+    """/calendar followed by anything but rotate or public says how to use it, and makes no feed."""
     text, private = await run(runtime, MEMBER, "/calendar share")
     assert private
-    assert text == "Use /calendar to see your feed's URL, or /calendar rotate for a new one."
+    assert text.startswith(
+        "Use /calendar (your private feed), /calendar rotate, or /calendar public [all] [rotate|off]"
+    )
     assert URL.search(text) is None
 
 
@@ -99,7 +101,7 @@ async def test_event_info_says_how_to_get_the_event_into_a_calendar(runtime: Run
 
 
 async def test_help_lists_the_calendar_command(runtime: Runtime) -> None:
-    """/help calendar explains the command and its rotate word."""
+    """/help calendar explains the command, its rotate word and its public feeds."""
     text, _ = await run(runtime, MEMBER, "/help calendar")
-    assert text.startswith("/calendar [rotate]")
+    assert text.startswith("/calendar [rotate | public [all] [rotate|off]]")
     assert "rotate" in text.splitlines()[1]

@@ -15,7 +15,9 @@ MEMBER = 100000000000000002
 
 def custom_ids(message: dict[str, Any]) -> list[str]:
     """The custom ids of a message's buttons."""
-    return [c["custom_id"] for row in message.get("components", []) for c in row.get("components", [])]
+    return [
+        c["custom_id"] for row in message.get("components", []) for c in row.get("components", []) if "custom_id" in c
+    ]
 
 
 async def create(h: Harness, start: str, **options: Any) -> dict[str, Any]:

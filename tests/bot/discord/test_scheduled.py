@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
+from sqlalchemy import select
+
+from core.models import EventParticipant
 from tests.bot.discord.conftest import Harness
 from tests.bot.discord.fake import GUILD_ID, dm_channel
 from tests.bot.discord.test_commands import private, run
@@ -92,3 +95,25 @@ async def test_taking_back_interested_unsubscribes(discord_bot: Harness) -> None
     await until("1")
     await h.fake.dispatch("GUILD_SCHEDULED_EVENT_USER_REMOVE", mark)
     await until("0")
+
+
+async def test_interested_member_is_subscribed_with_their_settings(discord_bot: Harness) -> None:
+    """An Interested mark subscribes with the member's /settings reminder times, not the event's."""
+    h = discord_bot
+    await run(h, MEMBER, "settings", remind="2d, 5h")
+    await create(h, "in 3 days", remind="1h")
+    (mirror_id,) = h.fake.scheduled_events
+    await h.fake.dispatch(
+        "GUILD_SCHEDULED_EVENT_USER_ADD",
+        {"guild_scheduled_event_id": mirror_id, "user_id": str(MEMBER), "guild_id": str(GUILD_ID)},
+    )
+
+    async def offsets() -> list[str]:
+        async with h.runtime.core.sessions() as session:
+            return list((await session.execute(select(EventParticipant.custom_time_delta_seconds))).scalars())
+
+    for _ in range(100):
+        if await offsets():
+            break
+        await asyncio.sleep(0.1)
+    assert await offsets() == ["172800,18000"]

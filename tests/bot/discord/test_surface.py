@@ -37,6 +37,9 @@ async def test_no_command_is_offered_in_direct_messages(discord_bot: Harness) ->
         "integration",
         "timezone",
         "calendar",
+        "settings",
+        "follow",
+        "unfollow",
         "help",
     }
     assert [c["name"] for c in commands if c.get("contexts") != [GUILD]] == []

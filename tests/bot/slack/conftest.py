@@ -8,6 +8,7 @@ import hmac
 import json
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,11 +142,11 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
     await fake.close()
 
 
-@pytest.fixture
-async def slack(
-    tmp_path: Path, sqlite_url: str, dev_server: DevServer, fake_slack: FakeSlack
+@asynccontextmanager
+async def running_slack(
+    tmp_path: Path, sqlite_url: str, dev_server: DevServer, fake_slack: FakeSlack, **extra: Any
 ) -> AsyncIterator[SlackBot]:
-    """The Slack app in HTTP mode on a free port, over the core and a worker on the dev server."""
+    """The Slack app in HTTP mode on a free port, over the core and a worker on the dev server; `extra` settings."""
     port = free_port()
     settings = make_settings(
         tmp_path,
@@ -155,6 +156,7 @@ async def slack(
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=fake_slack.api_url,
         SLACK_PORT=port,
+        **extra,
     )
     async with open_runtime(settings) as rt, rt.worker():
         runner = SlackRunner.from_settings(app_from_settings(rt.core, settings), settings)
@@ -169,3 +171,12 @@ async def slack(
         finally:
             runner.stop()
             await task
+
+
+@pytest.fixture
+async def slack(
+    tmp_path: Path, sqlite_url: str, dev_server: DevServer, fake_slack: FakeSlack
+) -> AsyncIterator[SlackBot]:
+    """The Slack app in HTTP mode on a free port, over the core and a worker on the dev server."""
+    async with running_slack(tmp_path, sqlite_url, dev_server, fake_slack) as bot:
+        yield bot
