@@ -236,3 +236,31 @@ async def test_a_member_without_a_zone_of_their_own_gets_their_slack_profile_zon
     await multi.command("/timezone", "show", user=MEMBER, team=ALPHA, channel=CHANNELS[ALPHA], name="mine")
     (mine,) = await multi.fake.wait_for(lambda: multi.responses("mine"))
     assert "Europe/Berlin" in mine["text"]
+
+
+async def test_a_workspace_admin_may_cancel_a_members_event_and_a_member_may_not(multi: SlackBot) -> None:
+    """In an installed workspace, users.info (with its token) makes an admin; the edit uses that token too."""
+    token = await install(multi, ALPHA)
+    code = await create(multi, ALPHA, 'create name:"Picnic" start:"in 3 days"')
+    where = {"team": ALPHA, "channel": CHANNELS[ALPHA]}
+    await multi.command("/event", f"cancel {code}", user=MEMBER, name="member", **where)
+    (refused,) = await multi.fake.wait_for(lambda: multi.responses("member"))
+    assert refused["response_type"] == "ephemeral" and "organizer" in refused["text"]
+    multi.fake.admins.add("U0ADMIN")
+    await multi.command("/event", f"cancel {code}", user="U0ADMIN", name="admin", **where)
+    (done,) = await multi.fake.wait_for(lambda: multi.responses("admin"))
+    assert done["response_type"] == "in_channel" and "cancelled" in done["text"]
+    (edit,) = await multi.fake.wait_for(lambda: multi.fake.methods("chat.update"))
+    assert edit.token == token and "cancelled" in json.dumps(edit.body["blocks"])
+    asked = [c for c in multi.fake.methods("users.info") if c.body.get("user") in (MEMBER, "U0ADMIN")]
+    assert len(asked) == 2 and {c.token for c in asked} == {token}
+
+
+async def test_app_home_is_published_with_the_workspaces_own_token(multi: SlackBot) -> None:
+    """Opening the App Home tab in one of two workspaces publishes it with that workspace's token."""
+    await install(multi, ALPHA)
+    bravo = await install(multi, BRAVO)
+    opened = {"type": "app_home_opened", "user": MEMBER, "tab": "home", "event_ts": f"{time.time():.6f}"}
+    assert (await send_event(multi, BRAVO, opened)).status_code == 200
+    (published,) = await multi.fake.wait_for(lambda: multi.fake.methods("views.publish"))
+    assert published.token == bravo and published.body["user_id"] == MEMBER
