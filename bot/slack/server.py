@@ -48,6 +48,8 @@ class SlackRunner:
         self._server = None if app_token else make_server(http_app(app, path=path), host=host, port=port)
         self._connected = False
         self.where = "Socket Mode (no public URL needed)" if app_token else f"HTTP http://{host}:{port}{path}"
+        if app.oauth_flow is not None and not app_token:
+            self.where += f", installs into workspaces at http://{host}:{port}{app.oauth_flow.install_path}"
 
     @classmethod
     def from_settings(cls, app: AsyncApp, settings: Settings) -> SlackRunner:

@@ -6,13 +6,14 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.embedded import DevServer, free_port
 from bot.runtime import open_runtime
@@ -264,3 +265,15 @@ async def test_app_home_is_published_with_the_workspaces_own_token(multi: SlackB
     assert (await send_event(multi, BRAVO, opened)).status_code == 200
     (published,) = await multi.fake.wait_for(lambda: multi.fake.methods("views.publish"))
     assert published.token == bravo and published.body["user_id"] == MEMBER
+
+
+async def test_an_expired_state_is_refused(multi: SlackBot) -> None:
+    """An install link left open past its ten minutes cannot be completed."""
+    state, cookie = await begin_install(multi)
+    async with multi.rt.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE slack_oauth_states SET expire_at = :past"), {"past": datetime(2000, 1, 1)}
+        )
+    expired = await finish_install(multi, ALPHA, state, cookie)
+    assert expired.status_code >= 400
+    assert multi.fake.methods("oauth.v2.access") == []
