@@ -156,11 +156,6 @@ class Settings(BaseSettings):
         secret = self.slack_client_secret.get_secret_value() if self.slack_client_secret else ""
         if bool(self.slack_client_id) != bool(secret):
             raise ValueError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together: set both or neither")
-        if self.slack_client_id and not self.slack_signing_secret:
-            raise ValueError(
-                "SLACK_CLIENT_ID is set (install into many workspaces), which needs SLACK_SIGNING_SECRET: "
-                "the install pages and Slack's requests are served over HTTP"
-            )
         return self
 
     @property
@@ -180,8 +175,8 @@ class Settings(BaseSettings):
     def slack_enabled(self) -> bool:
         """Whether the Slack bot should run: a bot token (or OAuth), and an app token or a signing secret."""
         token = self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""
-        if self.slack_oauth:
-            return True
+        if self.slack_oauth:  # the install pages and Slack's requests are served over HTTP
+            return bool(self.slack_signing_secret)
         return bool(token) and bool(self.slack_app_token or self.slack_signing_secret)
 
     @property
