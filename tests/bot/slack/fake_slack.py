@@ -52,6 +52,7 @@ class FakeSlack:
         self.rate_limit: dict[str, int] = defaultdict(int)
         self.refuse: dict[str, str] = {}  # channel -> Slack error code for chat.postMessage there
         self.admins: set[str] = set()  # users.info says these users administer the workspace
+        self.owners: set[str] = set()  # ... and these own it (is_owner, without is_admin)
         self.socket_messages: list[dict[str, Any]] = []
         self._sockets: list[web.WebSocketResponse] = []
         self._runner: web.AppRunner | None = None
@@ -108,7 +109,12 @@ class FakeSlack:
             )
         if method == "users.info":
             user = str(call.body.get("user", ""))
-            info: dict[str, Any] = {"id": user, "team_id": team, "is_admin": user in self.admins}
+            info: dict[str, Any] = {
+                "id": user,
+                "team_id": team,
+                "is_admin": user in self.admins,
+                "is_owner": user in self.owners,
+            }
             if user in self.zones:
                 info["tz"] = self.zones[user]
             return web.json_response({"ok": True, "user": info})

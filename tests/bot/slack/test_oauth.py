@@ -239,15 +239,15 @@ async def test_a_member_without_a_zone_of_their_own_gets_their_slack_profile_zon
     assert "Europe/Berlin" in mine["text"]
 
 
-async def test_a_workspace_admin_may_cancel_a_members_event_and_a_member_may_not(multi: SlackBot) -> None:
-    """In an installed workspace, users.info (with its token) makes an admin; the edit uses that token too."""
+async def test_a_workspace_owner_may_cancel_a_members_event_and_a_member_may_not(multi: SlackBot) -> None:
+    """In an installed workspace, users.info (with its token) makes an owner an admin; the edit uses that token."""
     token = await install(multi, ALPHA)
     code = await create(multi, ALPHA, 'create name:"Picnic" start:"in 3 days"')
     where = {"team": ALPHA, "channel": CHANNELS[ALPHA]}
     await multi.command("/event", f"cancel {code}", user=MEMBER, name="member", **where)
     (refused,) = await multi.fake.wait_for(lambda: multi.responses("member"))
     assert refused["response_type"] == "ephemeral" and "organizer" in refused["text"]
-    multi.fake.admins.add("U0ADMIN")
+    multi.fake.owners.add("U0ADMIN")
     await multi.command("/event", f"cancel {code}", user="U0ADMIN", name="admin", **where)
     (done,) = await multi.fake.wait_for(lambda: multi.responses("admin"))
     assert done["response_type"] == "in_channel" and "cancelled" in done["text"]
