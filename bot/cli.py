@@ -35,7 +35,8 @@ from core.service.keys import API_TENANT
 log = logging.getLogger("soonish")
 
 SLACK_NOT_CONFIGURED = (
-    "The Slack bot needs SLACK_BOT_TOKEN and either SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)."
+    "The Slack bot needs SLACK_BOT_TOKEN and either SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode), "
+    "or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET to be installed into many workspaces."
 )
 
 
@@ -202,7 +203,9 @@ async def _serve(
                         )
                     )
                 if slack:
-                    slack_runner = SlackRunner.from_settings(app_from_settings(rt.core, settings), settings)
+                    slack_runner = SlackRunner.from_settings(
+                        app_from_settings(rt.core, settings, installations=rt.slack_installations), settings
+                    )
                     tasks.append(asyncio.create_task(slack_runner.run(), name="the Slack bot"))
                 _announce(rt, worker=worker, api=api, console=console, discord=bot is not None, slack=slack_runner)
                 if console:
@@ -335,6 +338,7 @@ def _configured_secrets(settings: Settings) -> list[str | None]:
             settings.slack_bot_token,
             settings.slack_app_token,
             settings.slack_signing_secret,
+            settings.slack_client_secret,
         )
     ]
     if settings.database_url:

@@ -17,6 +17,7 @@ from temporalio.service import TLSConfig
 from temporalio.worker import Worker
 
 from bot.embedded import DevServer, port_open
+from bot.slack.installations import SealedInstallationStore
 from core.config import Settings
 from core.db import SchemaTooNew, create_engine, migrate, schema_state, session_factory
 from core.destinations import Adapter, DiscordAdapter, SlackAdapter
@@ -47,6 +48,8 @@ class Runtime:
     client: Client
     core: Core
     dev_server: DevServer | None
+    # Each workspace's Slack installation, when Slack is installed with OAuth (SLACK_CLIENT_ID).
+    slack_installations: SealedInstallationStore | None = None
 
     def worker(self, client: Client | None = None) -> Worker:
         """A worker sharing the core's database and sender (on its own client if given)."""
@@ -197,14 +200,18 @@ async def open_database(settings: Settings, *, migrate_schema: bool | None = Non
         await engine.dispose()
 
 
-def platform_adapters(settings: Settings) -> list[Adapter]:
-    """The bot's own destinations this process can deliver to, from the tokens it was given."""
+def platform_adapters(settings: Settings, *, slack: SealedInstallationStore | None = None) -> list[Adapter]:
+    """The bot's own destinations this process can deliver to, from the tokens (or installations) it was given."""
     adapters: list[Adapter] = []
     if settings.discord_token is not None and settings.discord_token.get_secret_value():
         adapters.append(
             DiscordAdapter(token=settings.discord_token.get_secret_value(), base_url=settings.discord_api_base)
         )
-    if settings.slack_bot_token is not None and settings.slack_bot_token.get_secret_value():
+    if slack is not None:
+        adapters.append(
+            SlackAdapter(tokens=slack, api_url=settings.slack_api_url, interval=settings.slack_channel_interval_seconds)
+        )
+    elif settings.slack_bot_token is not None and settings.slack_bot_token.get_secret_value():
         adapters.append(
             SlackAdapter(
                 token=settings.slack_bot_token.get_secret_value(),
@@ -227,7 +234,15 @@ async def open_runtime(
     """Migrate the database, connect to (or start) Temporal and build the core; undo all of it on exit."""
     async with AsyncExitStack() as stack:
         engine = await stack.enter_async_context(open_database(settings, migrate_schema=migrate_schema))
-        sender = TimedSender(allow_private=settings.allow_private_urls, adapters=platform_adapters(settings))
+        secrets = SecretBox(settings.encryption_key)
+        installations = (
+            SealedInstallationStore(client_id=settings.slack_client_id, engine=engine, secrets=secrets)
+            if settings.slack_oauth and settings.slack_client_id
+            else None
+        )
+        sender = TimedSender(
+            allow_private=settings.allow_private_urls, adapters=platform_adapters(settings, slack=installations)
+        )
         stack.push_async_callback(sender.aclose)
         client, server = await _temporal(settings, stack, embed=embed_temporal, runtime=temporal_runtime)
         core = Core(
@@ -238,7 +253,7 @@ async def open_runtime(
                 task_queue=settings.temporal_task_queue,
                 send_ahead_seconds=settings.send_ahead_seconds,
             ),
-            secrets=SecretBox(settings.encryption_key),
+            secrets=secrets,
             sender=sender,
             allow_private_urls=settings.allow_private_urls,
             clock=clock,
@@ -246,5 +261,12 @@ async def open_runtime(
             public_url=settings.public_url.rstrip("/"),
             public_links="public_url" in settings.model_fields_set,
         )
-        yield Runtime(settings=settings, engine=engine, client=client, core=core, dev_server=server)
+        yield Runtime(
+            settings=settings,
+            engine=engine,
+            client=client,
+            core=core,
+            dev_server=server,
+            slack_installations=installations,
+        )
         await asyncio.sleep(EXIT_PAUSE)

@@ -23,6 +23,9 @@ def _quota_text(value: str) -> str:
 QuotaSetting = Annotated[str, AfterValidator(_quota_text)]
 DEFAULT_QUOTAS = Quotas()
 
+# The bot scopes of docs/slack-app-manifest.json: what an OAuth install asks for unless SLACK_SCOPES says otherwise.
+SLACK_BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "im:write", "users:read")
+
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "placeholder"})
 
 
@@ -72,7 +75,14 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, ge=1, le=65535, validation_alias="SOONISH_METRICS_PORT")
     migrate_on_start: bool = Field(default=True, validation_alias="SOONISH_MIGRATE_ON_START")
     # Slack: the bot runs when SLACK_BOT_TOKEN is set; Socket Mode with SLACK_APP_TOKEN, else HTTP (signing secret).
+    # With SLACK_CLIENT_ID and SLACK_CLIENT_SECRET it is installed into any number of workspaces (OAuth, HTTP mode).
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_client_id: str | None = Field(default=None, pattern=r"^[0-9A-Za-z.]+$", validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_CLIENT_SECRET")
+    slack_scopes: str = Field(
+        default=",".join(SLACK_BOT_SCOPES), pattern=r"^[a-z:.]+(,[a-z:.]+)*$", validation_alias="SLACK_SCOPES"
+    )
+    slack_redirect_uri: str | None = Field(default=None, pattern=r"^https?://", validation_alias="SLACK_REDIRECT_URI")
     slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
@@ -141,6 +151,13 @@ class Settings(BaseSettings):
             raise ValueError("TEMPORAL_TLS=false contradicts the TEMPORAL_TLS_* certificate files that are set")
         return self
 
+    @model_validator(mode="after")
+    def _check_slack_oauth(self) -> Settings:
+        secret = self.slack_client_secret.get_secret_value() if self.slack_client_secret else ""
+        if bool(self.slack_client_id) != bool(secret):
+            raise ValueError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together: set both or neither")
+        return self
+
     @property
     def temporal_uses_tls(self) -> bool:
         """TLS to Temporal: when asked for, when any certificate is given, or with an API key (Temporal Cloud)."""
@@ -150,9 +167,16 @@ class Settings(BaseSettings):
         return bool(self.temporal_tls_server_ca or self.temporal_tls_client_cert or api_key)
 
     @property
+    def slack_oauth(self) -> bool:
+        """Whether Slack runs for many workspaces: installed with OAuth, each workspace with its own token."""
+        return bool(self.slack_client_id and self.slack_client_secret)
+
+    @property
     def slack_enabled(self) -> bool:
-        """Whether the Slack bot should run: a bot token, and an app token or a signing secret to receive with."""
+        """Whether the Slack bot should run: a bot token (or OAuth), and an app token or a signing secret."""
         token = self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""
+        if self.slack_oauth:  # the install pages and Slack's requests are served over HTTP
+            return bool(self.slack_signing_secret)
         return bool(token) and bool(self.slack_app_token or self.slack_signing_secret)
 
     @property

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -100,6 +101,8 @@ class User(Base):
     platform_user_id: Mapped[str] = mapped_column(String(64))
     display_name: Mapped[str] = mapped_column(String(100), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # False while the zone is the default (UTC, or the one the member's platform profile gives).
+    timezone_set: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     default_offsets: Mapped[str] = mapped_column(String(200), default="")
     # The tags a subscription without tags of its own uses ("" means every tag the member has).
     default_tags: Mapped[str] = mapped_column(String(500), default="")

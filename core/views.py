@@ -15,6 +15,8 @@ class Actor:
     user_id: str
     display_name: str = ""
     is_admin: bool = False
+    # The zone the platform's profile gives the person: their zone for as long as they have not set one.
+    profile_timezone: str | None = None
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -47,28 +48,46 @@ def channel_destination(actor: Actor, channel_id: str) -> str | None:
     return slack_url(actor.tenant, channel_id) if channel_id else None
 
 
-class WorkspaceRoles:
-    """Workspace admins and owners count as the tenant's admins; their role is read with users.info."""
+@dataclass(frozen=True)
+class Profile:
+    """What users.info says about a member that Soonish uses."""
+
+    admin: bool
+    timezone: str | None
+
+
+class WorkspaceProfiles:
+    """Workspace admins and owners count as the tenant's admins, and a member's profile zone is their default zone.
+
+    Both are read with users.info and kept for `ttl` seconds (a demoted admin keeps the rights so long at most).
+    """
 
     def __init__(self, *, ttl: float = ROLE_SECONDS) -> None:
         self.ttl = ttl
-        self._known: dict[tuple[str, str], tuple[float, bool]] = {}
+        self._known: dict[tuple[str, str], tuple[float, Profile]] = {}
 
-    async def with_role(self, client: AsyncWebClient, actor: Actor) -> Actor:
-        """The actor, marked as an admin when Slack says they administer or own the workspace."""
+    async def complete(self, client: AsyncWebClient, actor: Actor) -> Actor:
+        """The actor, marked as an admin when Slack says they administer or own the workspace, with their zone."""
+        profile = await self._profile(client, actor)
+        return dataclasses.replace(actor, is_admin=profile.admin, profile_timezone=profile.timezone)
+
+    async def _profile(self, client: AsyncWebClient, actor: Actor) -> Profile:
         key = (actor.tenant, actor.user_id)
         now = time.monotonic()
         known = self._known.get(key)
         if known is not None and now - known[0] < self.ttl:
-            return dataclasses.replace(actor, is_admin=known[1])
+            return known[1]
         try:
-            profile = (await client.users_info(user=actor.user_id)).get("user") or {}
-            admin = any(bool(profile.get(flag)) for flag in ("is_admin", "is_owner", "is_primary_owner"))
+            user = (await client.users_info(user=actor.user_id)).get("user") or {}
+            profile = Profile(
+                admin=any(bool(user.get(flag)) for flag in ("is_admin", "is_owner", "is_primary_owner")),
+                timezone=str(user.get("tz") or "") or None,
+            )
         except SlackApiError as exc:  # without users:read nobody is an admin, which is the safe side
             data = exc.response.data if isinstance(exc.response.data, dict) else {}
             log.warning(
                 "users.info failed (%s); the user counts as a member", data.get("error", exc.response.status_code)
             )
-            admin = False
-        self._known[key] = (now, admin)
-        return dataclasses.replace(actor, is_admin=admin)
+            profile = Profile(admin=False, timezone=None)
+        self._known[key] = (now, profile)
+        return profile

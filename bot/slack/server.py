@@ -1,4 +1,8 @@
-"""Running the Slack app: Socket Mode when an app token is set (no public URL), HTTP mode with the signing secret."""
+"""Running the Slack app: Socket Mode when an app token is set (no public URL), HTTP mode with the signing secret.
+
+An app installed with OAuth always runs in HTTP mode: besides Slack's requests it serves the install link
+(/slack/install) and the page Slack sends the installer back to (/slack/oauth_redirect).
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,15 @@ def http_app(app: AsyncApp, *, path: str) -> FastAPI:
     async def slack_events(request: Request) -> Response:
         return await handler.handle(request)
 
+    flow = app.oauth_flow
+    if flow is not None:
+
+        async def install(request: Request) -> Response:
+            return await handler.handle(request)
+
+        for route in (flow.install_path, flow.redirect_uri_path):
+            web.add_api_route(route, install, methods=["GET"], include_in_schema=False)
+
     return web
 
 
@@ -35,11 +48,15 @@ class SlackRunner:
         self._server = None if app_token else make_server(http_app(app, path=path), host=host, port=port)
         self._connected = False
         self.where = "Socket Mode (no public URL needed)" if app_token else f"HTTP http://{host}:{port}{path}"
+        if app.oauth_flow is not None and not app_token:
+            self.where += f", installs into workspaces at http://{host}:{port}{app.oauth_flow.install_path}"
 
     @classmethod
     def from_settings(cls, app: AsyncApp, settings: Settings) -> SlackRunner:
         """Socket Mode when SLACK_APP_TOKEN is set, HTTP mode otherwise."""
         token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
+        if settings.slack_oauth:
+            token = None
         return cls(
             app, app_token=token or None, host=settings.slack_host, port=settings.slack_port, path=settings.slack_path
         )

@@ -45,9 +45,12 @@ async def user_for(session: AsyncSession, actor: Actor) -> User:
     user = (await session.execute(query)).scalar_one_or_none()
     # A platform's display name is shown, never typed into a command: what cannot be stored is left out.
     display_name = without_control(actor.display_name)[:100]
+    profile_zone = _profile_zone(actor)
     if user is not None:
         if display_name and user.display_name != display_name:
             user.display_name = display_name
+        if profile_zone and not user.timezone_set and user.timezone != profile_zone:
+            user.timezone = profile_zone
         return user
     # Insert-if-absent, then read: safe when two requests create the same user at once, without a SAVEPOINT.
     values = {
@@ -55,7 +58,7 @@ async def user_for(session: AsyncSession, actor: Actor) -> User:
         "tenant": actor.tenant,
         "platform_user_id": actor.user_id,
         "display_name": display_name,
-        "timezone": "UTC",
+        "timezone": profile_zone or "UTC",
         "default_offsets": "",
         "default_tags": "",
         "created_at": utcnow(),
@@ -89,6 +92,16 @@ def choose_tags(requested: tuple[str, ...], available: tuple[str, ...]) -> tuple
     return requested
 
 
+def _profile_zone(actor: Actor) -> str | None:
+    """The zone of the actor's platform profile, when it is one we know (a profile is not input to refuse)."""
+    if not actor.profile_timezone:
+        return None
+    try:
+        return zone(actor.profile_timezone).key
+    except InvalidInput:
+        return None
+
+
 def _view(user: User) -> UserView:
     return UserView(
         platform=user.platform,
@@ -106,6 +119,7 @@ async def set_timezone(*, core: Core, actor: Actor, timezone: str) -> UserView:
     async with core.sessions.begin() as session:
         user = await user_for(session, actor)
         user.timezone = name
+        user.timezone_set = True
         return _view(user)
 
 

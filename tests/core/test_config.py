@@ -110,3 +110,34 @@ def test_public_url_defaults_to_the_local_api_and_must_be_http(monkeypatch: pyte
     for bad in ("soonish.example.org", "ftp://soonish.example.org", "https://", "https://a b"):
         with pytest.raises(ValidationError, match="SOONISH_PUBLIC_URL"):
             _settings(monkeypatch, tmp_path, SOONISH_PUBLIC_URL=bad)
+
+
+def test_slack_oauth_needs_both_credentials_and_the_signing_secret(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A client id without its secret is refused by name; the Slack bot runs with OAuth once it has a signing secret."""
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_CLIENT_ID",
+        "SLACK_CLIENT_SECRET",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ValidationError) as half:
+        _settings(monkeypatch, tmp_path, SLACK_CLIENT_ID="1234.5678")
+    assert "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together" in explain(half.value)
+    worker = _settings(monkeypatch, tmp_path, SLACK_CLIENT_ID="1234.5678", SLACK_CLIENT_SECRET="s3cret-value")
+    assert worker.slack_oauth and not worker.slack_enabled  # a worker delivers; the Slack bot needs the signing secret
+    settings = _settings(
+        monkeypatch, tmp_path, SLACK_CLIENT_ID="1234.5678", SLACK_CLIENT_SECRET="s", SLACK_SIGNING_SECRET="x"
+    )
+    assert settings.slack_oauth and settings.slack_enabled and settings.slack_bot_token is None
+    assert settings.slack_scopes.split(",") == ["commands", "chat:write", "chat:write.public", "im:write", "users:read"]
+
+
+def test_slack_scopes_must_be_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """SLACK_SCOPES with spaces or other separators is refused by name."""
+    with pytest.raises(ValidationError) as error:
+        _settings(monkeypatch, tmp_path, SLACK_SCOPES="commands chat:write")
+    assert "slack_scopes" in explain(error.value).lower() or "SLACK_SCOPES" in explain(error.value)

@@ -9,24 +9,26 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
+from bot.slack.installations import tables as slack_tables
 from core.db import MIGRATIONS, create_engine, migrate
 from core.models import Base
 
 
 async def test_migrated_schema_matches_the_models(database_url: str) -> None:
-    """After every migration, no table, column, index or constraint differs from core.models."""
+    """After every migration, no table, column, index or constraint differs from core.models and the Slack stores."""
     engine = create_engine(database_url)
     try:
         await migrate(engine)
         async with engine.connect() as connection:
             diff = await connection.run_sync(
-                lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+                lambda sync: compare_metadata(MigrationContext.configure(sync), [Base.metadata, slack_tables()])
             )
             tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
     finally:
         await engine.dispose()
     assert diff == []
     assert "calendar_feeds" in tables
+    assert {"slack_installations", "slack_bots", "slack_oauth_states"} <= tables
 
 
 async def test_calendar_feeds_migration_downgrades_and_upgrades_again(database_url: str) -> None:
@@ -79,3 +81,27 @@ async def test_follows_migration_downgrades_and_upgrades_again(database_url: str
     added = {"channel_follows", "public_feeds", "users.default_tags", "events.channel_key"}
     assert not added & down and "users.default_offsets" in down
     assert added <= up
+
+
+async def test_slack_installations_migration_downgrades_and_upgrades_again(database_url: str) -> None:
+    """Downgrading past migration 0008 removes the Slack stores' tables and the zone flag; upgrading restores them."""
+
+    def step(sync: Connection, target: str, up: bool) -> set[str]:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = sync
+        (command.upgrade if up else command.downgrade)(config, target)
+        return set(inspect(sync).get_table_names()) | {c["name"] for c in inspect(sync).get_columns("users")}
+
+    engine = create_engine(database_url)
+    try:
+        await migrate(engine)
+        async with engine.begin() as connection:
+            down = await connection.run_sync(step, "0008-1", False)
+        async with engine.begin() as connection:
+            up = await connection.run_sync(step, "head", True)
+    finally:
+        await engine.dispose()
+    ours = {"slack_installations", "slack_bots", "slack_oauth_states", "timezone_set"}
+    assert not ours & down
+    assert ours <= up

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from datetime import UTC, datetime
 
@@ -17,6 +18,21 @@ from tests.conftest import MEMBER, ORGANIZER
 from tests.core.helpers import NEXT_YEAR, refused, row_counts
 
 ZONE_HINT = "Use an IANA name such as Europe/Berlin or America/New_York."
+
+
+async def test_a_profile_zone_is_the_default_until_the_member_sets_one(runtime: Runtime) -> None:
+    """The platform profile's zone reads a new member's times and follows the profile; a zone they set wins."""
+    tokyo = dataclasses.replace(ORGANIZER, profile_timezone="Asia/Tokyo")
+    assert (await service.show_user(core=runtime.core, actor=tokyo)).timezone == "Asia/Tokyo"
+    draft = EventDraft(name="Hanami", start=f"{NEXT_YEAR}-04-01 10:00")
+    event = await service.create_event(core=runtime.core, actor=tokyo, draft=draft)
+    assert (event.timezone, event.start_at) == ("Asia/Tokyo", datetime(NEXT_YEAR, 4, 1, 1, tzinfo=UTC))
+    moved = dataclasses.replace(ORGANIZER, profile_timezone="America/New_York")
+    assert (await service.show_user(core=runtime.core, actor=moved)).timezone == "America/New_York"
+    await service.set_timezone(core=runtime.core, actor=moved, timezone="Europe/Berlin")
+    assert (await service.show_user(core=runtime.core, actor=tokyo)).timezone == "Europe/Berlin"
+    nowhere = dataclasses.replace(MEMBER, profile_timezone="Mars/Olympus_Mons")  # a profile is not input to refuse
+    assert (await service.show_user(core=runtime.core, actor=nowhere)).timezone == "UTC"
 
 
 async def test_timezone_is_set_by_its_canonical_name_and_reads_new_times(runtime: Runtime) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
@@ -13,7 +13,7 @@ from bot.dispatch import event_draft, execute
 from bot.grammar import Command, parse
 from bot.live import LiveAnnouncements
 from bot.slack import blocks
-from bot.slack.identity import WorkspaceRoles, channel_destination, command_actor
+from bot.slack.identity import WorkspaceProfiles, channel_destination, command_actor
 from bot.slack.markup import SlackText, escape
 from bot.slack.replies import send_reply
 from core import service
@@ -30,8 +30,6 @@ WHY_NOT_POSTED = {
     "restricted_action": "This workspace does not let me post here (restricted_action).",
     "ratelimited": "Slack kept rate-limiting messages in this channel (ratelimited); try again in a minute.",
 }
-# Commands where a workspace admin may do more than a member (change, cancel, see every delivery, public feeds).
-ADMIN_MATTERS = frozenset(("event update", "event cancel", "event log", "calendar"))
 # Commands after which the announcement is edited at once; any other change (subscriptions) is debounced.
 EDIT_AT_ONCE = frozenset(("event update", "event cancel"))
 
@@ -75,10 +73,21 @@ async def announce(*, core: Core, actor: Actor, client: AsyncWebClient, channel_
     return None
 
 
-async def edit_announcement(client: AsyncWebClient, core: Core, actor: Actor, ref: str) -> None:
+class WorkspaceClients(Protocol):
+    """A Web API client for a workspace outside any request (bot.slack.app.Workspaces)."""
+
+    async def client(self, team: str) -> AsyncWebClient | None:
+        """The workspace's client; None when the app is not installed there."""
+        ...
+
+
+async def edit_announcement(workspaces: WorkspaceClients, core: Core, actor: Actor, ref: str) -> None:
     """Show the event as it is now in its announcement: new time, subscriber count; no buttons once it is over."""
     found = await service.find_announcement(core=core, actor=actor, ref=ref)
     if found is None:
+        return
+    client = await workspaces.client(actor.tenant)
+    if client is None:  # uninstalled meanwhile: the announcement cannot be reached any more
         return
     channel, ts = found.message_ref.split("/", 1)
     await client.chat_update(
@@ -102,13 +111,13 @@ async def run_command(
     *,
     core: Core,
     live: LiveAnnouncements,
-    roles: WorkspaceRoles,
+    profiles: WorkspaceProfiles,
     command: dict[str, Any],
     respond: AsyncRespond,
     client: AsyncWebClient,
 ) -> None:
     """Run one slash command: the create modal, a direct create with its announcement, or a text reply."""
-    actor = command_actor(command)
+    actor = await profiles.complete(client, command_actor(command))
     channel_id = str(command.get("channel_id") or "")
     line = command_line(command)
     if line.lower().split() == ["/event", "create"]:
@@ -125,17 +134,15 @@ async def run_command(
         if problem or read:  # one private answer: Slack allows a response_url only a few replies
             await respond(text="\n".join(filter(None, (problem, read))), response_type="ephemeral")
         return
-    if cmd.spec.words in ADMIN_MATTERS:
-        actor = await roles.with_role(client, actor)
     await run_and_reply(core=core, live=live, cmd=cmd, actor=actor, channel_id=channel_id, respond=respond)
 
 
-def register(app: AsyncApp, core: Core, live: LiveAnnouncements, roles: WorkspaceRoles) -> None:
+def register(app: AsyncApp, core: Core, live: LiveAnnouncements, profiles: WorkspaceProfiles) -> None:
     """Listen to every Soonish slash command."""
 
     async def on_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
         await ack()
-        await run_command(core=core, live=live, roles=roles, command=command, respond=respond, client=client)
+        await run_command(core=core, live=live, profiles=profiles, command=command, respond=respond, client=client)
 
     for name in COMMANDS:
         app.command(name)(on_command)

@@ -42,14 +42,23 @@ def signed_headers(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | 
     }
 
 
-def command_body(fake: FakeSlack, command: str, text: str, *, user: str = ORGANIZER, name: str = "r1") -> str:
+def command_body(
+    fake: FakeSlack,
+    command: str,
+    text: str,
+    *,
+    user: str = ORGANIZER,
+    name: str = "r1",
+    team: str = TEAM,
+    channel: str = CHANNEL,
+) -> str:
     """A slash-command request body as Slack sends it."""
     return urlencode(
         {
             "token": "unused",
-            "team_id": TEAM,
+            "team_id": team,
             "team_domain": "team",
-            "channel_id": CHANNEL,
+            "channel_id": channel,
             "channel_name": "general",
             "user_id": user,
             "user_name": user.lower(),
@@ -68,18 +77,25 @@ def payload_body(payload: dict[str, Any]) -> str:
 
 
 def button_payload(
-    fake: FakeSlack, action_id: str, code: str, *, user: str = MEMBER, name: str = "b1"
+    fake: FakeSlack,
+    action_id: str,
+    code: str,
+    *,
+    user: str = MEMBER,
+    name: str = "b1",
+    team: str = TEAM,
+    channel: str = CHANNEL,
 ) -> dict[str, Any]:
     """A press of one of the announcement's buttons."""
     return {
         "type": "block_actions",
-        "team": {"id": TEAM, "domain": "team"},
-        "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+        "team": {"id": team, "domain": "team"},
+        "user": {"id": user, "username": user.lower(), "team_id": team},
         "api_app_id": "A0APP",
         "token": "unused",
-        "container": {"type": "message", "channel_id": CHANNEL, "message_ts": "1.2", "is_ephemeral": False},
+        "container": {"type": "message", "channel_id": channel, "message_ts": "1.2", "is_ephemeral": False},
         "trigger_id": "1337.42.abcdef",
-        "channel": {"id": CHANNEL, "name": "general"},
+        "channel": {"id": channel, "name": "general"},
         "response_url": fake.response_url(name),
         "actions": [
             {"action_id": action_id, "block_id": f"event_{code}", "value": code, "type": "button", "action_ts": "1.3"}

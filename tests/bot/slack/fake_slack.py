@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import secrets
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -27,15 +29,30 @@ class Call:
     headers: dict[str, str]
     at: float
 
+    @property
+    def token(self) -> str:
+        """The bearer token the call was made with ("" without one)."""
+        return self.headers.get("Authorization", "").removeprefix("Bearer ")
+
 
 class FakeSlack:
-    """Answers like Slack on 127.0.0.1; `rate_limit[channel] = n` answers the next n posts there with 429."""
+    """Answers like Slack on 127.0.0.1; `rate_limit[channel] = n` answers the next n posts there with 429.
+
+    A token belongs to workspace `teams[token]` (TEAM when not listed); `installs[code] = team` lets oauth.v2.access
+    exchange that code for a new bot token of `team`; a token in `revoked` is answered `token_revoked`.
+    """
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
+        self.teams: dict[str, str] = {}
+        self.installs: dict[str, str] = {}
+        self.revoked: set[str] = set()
+        self.client = ("", "")  # the app's client id and secret oauth.v2.access accepts
+        self.zones: dict[str, str] = {}  # users.info gives these users this profile zone (tz)
         self.rate_limit: dict[str, int] = defaultdict(int)
         self.refuse: dict[str, str] = {}  # channel -> Slack error code for chat.postMessage there
         self.admins: set[str] = set()  # users.info says these users administer the workspace
+        self.owners: set[str] = set()  # ... and these own it (is_owner, without is_admin)
         self.socket_messages: list[dict[str, Any]] = []
         self._sockets: list[web.WebSocketResponse] = []
         self._runner: web.AppRunner | None = None
@@ -81,13 +98,26 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         call = await self._record(request, method)
+        if method == "oauth.v2.access":
+            return self._oauth_access(call)
+        if call.token in self.revoked:
+            return web.json_response({"ok": False, "error": "token_revoked"})
+        team = self.teams.get(call.token, TEAM)
         if method == "auth.test":
             return web.json_response(
-                {"ok": True, "team_id": TEAM, "user_id": BOT_USER, "bot_id": "B0BOT", "team": "Team", "user": "soonish"}
+                {"ok": True, "team_id": team, "user_id": BOT_USER, "bot_id": "B0BOT", "team": "Team", "user": "soonish"}
             )
         if method == "users.info":
             user = str(call.body.get("user", ""))
-            return web.json_response({"ok": True, "user": {"id": user, "is_admin": user in self.admins}})
+            info: dict[str, Any] = {
+                "id": user,
+                "team_id": team,
+                "is_admin": user in self.admins,
+                "is_owner": user in self.owners,
+            }
+            if user in self.zones:
+                info["tz"] = self.zones[user]
+            return web.json_response({"ok": True, "user": info})
         if method == "apps.connections.open":
             return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"})
         if method == "chat.postMessage":
@@ -101,6 +131,35 @@ class FakeSlack:
                 return web.json_response({"ok": False, "error": self.refuse[channel]})
             return web.json_response({"ok": True, "channel": channel, "ts": f"{time.time():.6f}"})
         return web.json_response({"ok": True})
+
+    def _oauth_access(self, call: Call) -> web.Response:
+        """Exchange an install's code for a bot token, as Slack's OAuth v2 does (client credentials in Basic auth)."""
+        expected = "Basic " + base64.b64encode(":".join(self.client).encode()).decode()
+        if call.headers.get("Authorization") != expected:
+            return web.json_response({"ok": False, "error": "invalid_client_id"})
+        team = self.installs.pop(str(call.body.get("code", "")), None)
+        if team is None:
+            return web.json_response({"ok": False, "error": "invalid_code"})
+        token = f"xoxb-{team}-{secrets.token_hex(12)}"
+        self.teams[token] = team
+        return web.json_response(
+            {
+                "ok": True,
+                "app_id": "A0APP",
+                "authed_user": {"id": "U0INSTALLER"},
+                "scope": "commands,chat:write,chat:write.public,im:write,users:read",
+                "token_type": "bot",
+                "access_token": token,
+                "bot_user_id": BOT_USER,
+                "team": {"id": team, "name": f"Team {team}"},
+                "enterprise": None,
+                "is_enterprise_install": False,
+            }
+        )
+
+    def tokens_of(self, team: str) -> set[str]:
+        """The bot tokens installs into `team` were given."""
+        return {token for token, of in self.teams.items() if of == team}
 
     async def _respond(self, request: web.Request) -> web.Response:
         await self._record(request, "respond/" + request.match_info["name"])

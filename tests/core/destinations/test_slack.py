@@ -114,3 +114,43 @@ async def test_reminder_times_use_slacks_date_markup_and_names_stay_escaped(fake
         "*Reminder: &lt;!channel&gt; quiz*\n&lt;!channel&gt; quiz starts in a moment: "
         f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|Thu 03 Dec 2026, 20:00 (Europe/Berlin)>."
     )
+
+
+class Installed:
+    """Each workspace's token, as the installations give them; a workspace not listed is not installed."""
+
+    def __init__(self, tokens: dict[str, str]) -> None:
+        self.tokens = tokens
+
+    async def bot_token(self, team: str) -> str | None:
+        return self.tokens.get(team)
+
+
+async def test_each_workspace_is_posted_to_with_its_own_token(fake: FakeSlack) -> None:
+    """With installations, a channel of each workspace gets its message with that workspace's token."""
+    fake.teams.update({"xoxb-one": "T0ONE", "xoxb-two": "T0TWO"})
+    adapter = SlackAdapter(tokens=Installed({"T0ONE": "xoxb-one", "T0TWO": "xoxb-two"}), api_url=fake.api_url)
+    sender = Sender(allow_private=False, adapters=[adapter])
+    try:
+        for team, channel in (("T0ONE", "C1"), ("T0TWO", "C2")):
+            assert (await sender.send(slack(channel, team=team, tenant=team), Message("t", ("b",)))).delivered
+    finally:
+        await sender.aclose()
+    assert [c.token for c in fake.posts("C1")] == ["xoxb-one"] and [c.token for c in fake.posts("C2")] == ["xoxb-two"]
+
+
+async def test_a_workspace_without_installation_or_with_a_revoked_token_is_refused_for_good(fake: FakeSlack) -> None:
+    """Not installed: refused without a call; a token Slack says is revoked: refused as final, nothing posted."""
+    fake.teams["xoxb-gone"] = "T0GONE"
+    fake.revoked.add("xoxb-gone")
+    adapter = SlackAdapter(tokens=Installed({"T0GONE": "xoxb-gone"}), api_url=fake.api_url)
+    sender = Sender(allow_private=False, adapters=[adapter])
+    try:
+        missing = await sender.send(slack("C1", team="T0NONE", tenant="T0NONE"), Message("t", ("b",)))
+        assert fake.calls == []
+        revoked = await sender.send(slack("C2", team="T0GONE", tenant="T0GONE"), Message("t", ("b",)))
+    finally:
+        await sender.aclose()
+    assert not missing.delivered and missing.final and "not installed" in str(missing.error)
+    assert not revoked.delivered and revoked.final and "token_revoked" in str(revoked.error)
+    assert fake.methods("chat.postMessage") == []
