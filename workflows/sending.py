@@ -38,9 +38,6 @@ WINDOW = 64
 # starve the event loop (and the heartbeats that keep its chunks from being taken over).
 PROCESS_IN_FLIGHT = 128
 FLUSH_EVERY = 0.1
-# The chunk re-reads its deliveries this long before the instant (not at it), so the sends start on time; at the
-# instant one cheap look at what the deliveries depend on shows whether anything changed since.
-REREAD_AHEAD = 0.5
 
 
 @dataclass(frozen=True)
@@ -128,7 +125,8 @@ class SendingActivities:
             rows = await self._rows(session, chunk)
             if not rows:
                 return ChunkResult()
-            _, prepared = await self._targets(session, chunk, rows, decrypt=True)
+            audience, prepared = await self._targets(session, chunk, rows, decrypt=True)
+        loaded_for = rows
         await prepare(self._sender, [t.destination for t in prepared.values() if t.destination is not None])
         settled += [
             Settled(r.id, r.integration_id, DeliveryStatus.FAILED, INTERRUPTED, r.destination, r.event_id)
@@ -137,17 +135,15 @@ class SendingActivities:
         ]
         rows = [r for r in rows if r.error != IN_FLIGHT]
 
-        instant = time.monotonic() + (_remaining_wait(inp.wait_seconds, chunk.due) if inp.wait_seconds > 0 else 0.0)
-        await asyncio.sleep(max(0.0, instant - REREAD_AHEAD - time.monotonic()))
-        # Changes that arrived since preparation (cancel, move, unsubscribe, a removed destination) count: read
-        # just before the instant, and read again at it if what the deliveries depend on changed in between.
+        if inp.wait_seconds > 0:
+            await asyncio.sleep(_remaining_wait(inp.wait_seconds, chunk.due))
+        # Changes since the chunk loaded its deliveries (cancel, move, unsubscribe, a removed destination) count:
+        # at the instant, three narrow queries show whether anything the deliveries depend on changed, and only
+        # then are they worked out again, so an instant with nothing changed starts sending at once.
+        current = prepared
         async with self._sessions() as session:
-            audience, current = await self._targets(session, chunk, rows, decrypt=False)
-        if (wait := instant - time.monotonic()) > 0:
-            await asyncio.sleep(wait)
-            async with self._sessions() as session:
-                if await dependencies(session, rows) != dependencies_of(audience):
-                    audience, current = await self._targets(session, chunk, rows, decrypt=False)
+            if await dependencies(session, loaded_for) != dependencies_of(audience):
+                audience, current = await self._targets(session, chunk, rows, decrypt=False)
         events = audience.events
         # Judged when the send really happens; the wall clock only counts where it is ahead of workflow time.
         fired = max(inp.fired_at, utcnow())
