@@ -26,7 +26,7 @@ from bot.embedded import free_port  # noqa: E402
 from bot.runtime import Runtime, open_runtime  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.service import Core  # noqa: E402
-from tests.processes import soonish_env  # noqa: E402
+from tests.processes import Process, soonish_env  # noqa: E402
 
 # temporalio on 3.11 can abort at interpreter exit if a call is still settling (sdk-python issue 300).
 EXIT_PAUSE = 0.1
@@ -311,3 +311,18 @@ def worker_env(settings: Settings, rt: Runtime) -> dict[str, str]:
         SOONISH_LOG_LEVEL="WARNING",
         **quotas,
     )
+
+
+@asynccontextmanager
+async def worker_processes_of(rt: Runtime, count: int) -> AsyncIterator[list[Process]]:
+    """`count` `soonish worker` processes on this benchmark's database and dev server, stopped on exit."""
+    workers = [
+        Process(f"worker-{n + 1}", ["worker"], worker_env(rt.settings, rt), rt.settings.data_dir) for n in range(count)
+    ]
+    try:
+        for worker in workers:
+            await worker.wait_for_output("Press Ctrl-C to stop.")
+        yield workers
+    finally:
+        for worker in workers:
+            await worker.stop()

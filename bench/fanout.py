@@ -39,6 +39,7 @@ from bench.common import (
     machine,
     table,
     wait_for_quiet,
+    worker_processes_of,
 )
 from bench.sink import SinkProcess
 from bot.embedded import free_port
@@ -53,7 +54,9 @@ OFFSET = 60  # seconds before the start
 CHUNK = 2000  # rows per bulk INSERT
 
 
-async def main(subscribers: int, send_ahead: float, lead: float, wait: float, quiet: float, scheme: str) -> int:
+async def main(
+    subscribers: int, send_ahead: float, lead: float, wait: float, quiet: float, scheme: str, worker_processes: int
+) -> int:
     print(f"machine: {machine()}")
     if quiet:
         print(wait_for_quiet(quiet))
@@ -70,7 +73,7 @@ async def main(subscribers: int, send_ahead: float, lead: float, wait: float, qu
     failures = count_activity_failures()
     with tempfile.TemporaryDirectory(prefix="soonish-bench-") as tmp:
         settings = bench_settings(Path(tmp), SOONISH_SEND_AHEAD_SECONDS=send_ahead, SOONISH_ALLOW_PRIVATE_URLS=True)
-        async with embedded(settings) as rt:
+        async with embedded(settings, worker=not worker_processes) as rt, worker_processes_of(rt, worker_processes):
             core = rt.core
             core.sender.console.listen(listener)
             t0 = datetime.now(UTC)
@@ -276,5 +279,14 @@ if __name__ == "__main__":
         "--quiet-wait", type=float, default=0.0, help="wait up to this many seconds for an idle machine first"
     )
     parser.add_argument("--scheme", choices=["json", "console"], default="json", help="destination kind (default json)")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="run N `soonish worker` processes instead of the in-process worker"
+    )
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args.subscribers, args.send_ahead, args.lead, args.wait, args.quiet_wait, args.scheme)))
+    if args.workers and args.scheme != "json":
+        parser.error("--workers needs --scheme json (console deliveries are counted in this process)")
+    sys.exit(
+        asyncio.run(
+            main(args.subscribers, args.send_ahead, args.lead, args.wait, args.quiet_wait, args.scheme, args.workers)
+        )
+    )

@@ -2,12 +2,12 @@
 
 N events (default 1,000), each with one subscriber whose only destination is a json:// integration pointing at a
 local HTTP sink; every reminder is due at the same instant D. Lateness = sink arrival time - D. The sink runs in
-its own process. The worker runs in this process (as `soonish up` runs it), or with `--worker-process` as a
-`soonish worker` process of its own (as in production); `--kill-after S --restart-after R` then SIGKILLs that
-worker S seconds after D and starts a new one R seconds after the kill.
+its own process. The worker runs in this process (as `soonish up` runs it), or with `--workers N` as N
+`soonish worker` processes of their own (as in production); `--kill-after S --restart-after R` then SIGKILLs the
+first worker S seconds after D and starts a new one R seconds after the kill.
 
     .venv/bin/python bench/lateness.py [--events 1000] [--send-ahead 20] [--lead 150] [--clients 20]
-    .venv/bin/python bench/lateness.py --worker-process --kill-after 0.5 --restart-after 3
+    .venv/bin/python bench/lateness.py --workers 1 --kill-after 0.5 --restart-after 3
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from bench.common import (
     table,
     wait_for_quiet,
     worker_env,
+    worker_processes_of,
 )
 from bench.sink import SinkProcess
 from bot.embedded import free_port
@@ -62,28 +63,27 @@ async def main(
     clients: int,
     wait: float,
     quiet: float,
-    worker_process: bool,
+    worker_processes: int,
     kill_after: float | None,
     restart_after: float,
 ) -> int:
     print(f"machine: {machine()}")
     if quiet:
         print(wait_for_quiet(quiet))
-    where = "its own process" if worker_process else "this process"
+    worker_process = worker_processes > 0
+    where = f"{worker_processes} process(es) of its own" if worker_process else "this process"
     print(f"events: {events}, send-ahead: {send_ahead:g} s, setup clients: {clients}, worker in {where}")
     if kill_after is not None:
         print(f"the worker is SIGKILLed {kill_after:g} s after due and a new one started {restart_after:g} s later")
     failures = count_activity_failures()
     sink = SinkProcess(free_port())
-    workers: list[Process] = []
     try:
         with tempfile.TemporaryDirectory(prefix="soonish-bench-") as tmp:
             settings = bench_settings(Path(tmp), SOONISH_ALLOW_PRIVATE_URLS=True, SOONISH_SEND_AHEAD_SECONDS=send_ahead)
-            async with embedded(settings, worker=not worker_process) as rt:
-                env = worker_env(settings, rt)
-                if worker_process:
-                    workers.append(Process("worker-1", ["worker"], env, Path(tmp)))
-                    await workers[0].wait_for_output("Press Ctrl-C to stop.")
+            async with (
+                embedded(settings, worker=not worker_process) as rt,
+                worker_processes_of(rt, worker_processes) as workers,
+            ):
                 core = rt.core
                 t0 = datetime.now(UTC)
                 due = (t0 + timedelta(seconds=lead)).replace(microsecond=0) + timedelta(seconds=1)
@@ -154,7 +154,7 @@ async def main(
                     await asyncio.sleep(0.3)  # let the requests already on the wire land
                     killed = len({r.path for r in sink.arrivals()})
                     await asyncio.sleep(restart_after)
-                    workers.append(Process("worker-2", ["worker"], env, Path(tmp)))
+                    workers.append(Process("worker-restarted", ["worker"], worker_env(settings, rt), Path(tmp)))
                     print(
                         f"worker SIGKILLed {(killed_at - due).total_seconds():.2f} s after due, with {killed} of "
                         f"{expected} delivered; a new worker started {restart_after:g} s later"
@@ -231,13 +231,11 @@ async def main(
         print(
             f"RESULT lateness events={expected} delivered={len(arrived)} duplicates={duplicates} "
             f"p50_ms={s['p50']:.0f} p99_ms={s['p99']:.0f} max_ms={s['max']:.0f} pending={statuses.get('pending', 0)} "
-            f"send_ahead_s={send_ahead:g} worker={'process' if worker_process else 'in-process'} "
+            f"send_ahead_s={send_ahead:g} workers={worker_processes or 'in-process'} "
             f"failed={statuses.get('failed', 0)}"
             + (f" killed_after_s={kill_after:g} delivered_before_kill={killed}" if kill_after is not None else "")
         )
     finally:
-        for worker in workers:
-            await worker.stop()
         sink.close()
     await asyncio.sleep(0.1)
     return 0 if len(arrived) == expected and not duplicates else 1
@@ -329,7 +327,10 @@ if __name__ == "__main__":
         "--quiet-wait", type=float, default=0.0, help="wait up to this many seconds for an idle machine first"
     )
     parser.add_argument(
-        "--worker-process", action="store_true", help="run the worker as a `soonish worker` process of its own"
+        "--workers",
+        type=int,
+        default=0,
+        help="run this many `soonish worker` processes instead of the in-process worker",
     )
     parser.add_argument(
         "--kill-after", type=float, default=None, help="SIGKILL the worker this long after due (seconds)"
@@ -347,7 +348,7 @@ if __name__ == "__main__":
                 args.clients,
                 args.wait,
                 args.quiet_wait,
-                args.worker_process or args.kill_after is not None,
+                max(args.workers, 1 if args.kill_after is not None else 0),
                 args.kill_after,
                 args.restart_after,
             )
