@@ -55,6 +55,7 @@ class Runtime:
             secrets=self.core.secrets,
             sender=self.core.sender,
             late_after=timedelta(seconds=self.settings.late_after_seconds),
+            snooze_seconds=self.settings.snooze_seconds,
         )
         return build_worker(client or self.client, task_queue=self.settings.temporal_task_queue, activities=activities)
 
@@ -244,6 +245,7 @@ async def open_runtime(
             clock=clock,
             quotas=settings.quotas,
             public_url=settings.public_url.rstrip("/"),
+            snooze_seconds=settings.snooze_seconds,
         )
         yield Runtime(settings=settings, engine=engine, client=client, core=core, dev_server=server)
         await asyncio.sleep(EXIT_PAUSE)

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from core.destinations.base import Destination, Outcome, refused
-from core.notices import Instant, Message, local
+from core.notices import Instant, Message, SnoozeOffer, local
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,8 @@ DEFAULT_API_URL = "https://slack.com/api/"
 MAX_RETRY_AFTER = 60.0
 MAX_ATTEMPTS = 4
 TIMEOUT = 10.0
+# The action id of a reminder's "Remind me again" button; its value is the reminder (`EVENT_ID:UNIX_SECONDS`).
+SNOOZE_ACTION = "soonish_snooze"
 
 
 def slack_url(team: str, channel: str) -> str:
@@ -45,6 +47,25 @@ def date(when: datetime, fallback: str) -> str:
 def slack_time(instant: Instant) -> str:
     """A message's instant in Slack's date markup, with a plain fallback in the event's zone."""
     return date(instant.at, local(instant))
+
+
+def is_direct(channel: str) -> bool:
+    """Whether a destination's channel is a member (their direct message): Slack user ids start with U or W."""
+    return channel[:1] in ("U", "W")
+
+
+def snooze_blocks(text: str, offer: SnoozeOffer) -> list[dict[str, Any]]:
+    """A reminder as blocks: its text, and the actions block with its "Remind me again" button."""
+    button = {
+        "type": "button",
+        "action_id": SNOOZE_ACTION,
+        "text": {"type": "plain_text", "text": offer.label},
+        "value": offer.ref,
+    }
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}},
+        {"type": "actions", "block_id": "soonish_snooze", "elements": [button]},
+    ]
 
 
 def _retry_after(value: str | None) -> float:
@@ -107,12 +128,14 @@ class SlackAdapter:
             return Outcome(False, f"Slack could not be reached ({type(exc).__name__})")
         title, body = message.render(when=slack_time, text=escape)
         text = f"*{title}*\n{body}" if title else body
-        error = await self._post(channel, text)
+        # Only a direct message offers "Remind me again": in a channel, anyone could press it.
+        extra = {"blocks": snooze_blocks(text, message.snooze)} if message.snooze and is_direct(channel) else {}
+        error = await self._post(channel, text, extra)
         if error:
             log.warning("a Slack reminder was not delivered: %s", error)
         return Outcome(error is None, error)
 
-    async def _post(self, channel: str, text: str) -> str | None:
+    async def _post(self, channel: str, text: str, extra: dict[str, Any] | None = None) -> str | None:
         """Send `text` to `channel`; None when Slack accepted it, else a reason without the token."""
         # Holding the channel's lock while waiting keeps that channel to one message per interval.
         async with self._locks.setdefault(channel, asyncio.Lock()):
@@ -122,7 +145,7 @@ class SlackAdapter:
                     await asyncio.sleep(wait)
                 try:
                     response = await self._client().post(
-                        self._api + "chat.postMessage", json={"channel": channel, "text": text}
+                        self._api + "chat.postMessage", json={"channel": channel, "text": text, **(extra or {})}
                     )
                 except httpx.HTTPError as exc:
                     return f"Slack could not be reached ({type(exc).__name__})"

@@ -24,6 +24,7 @@ from core.service.keys import (
     list_api_keys,
     revoke_api_key,
 )
+from core.service.snoozes import SnoozeView, snooze
 from core.service.subscriptions import subscribe, unsubscribe
 from core.service.users import set_timezone, show_user
 
@@ -35,6 +36,7 @@ __all__ = [
     "EventPatch",
     "IssuedApiKey",
     "MemberHome",
+    "SnoozeView",
     "add_integration",
     "authenticate_api_key",
     "calendar_feed",
@@ -58,6 +60,7 @@ __all__ = [
     "set_timezone",
     "show_event",
     "show_user",
+    "snooze",
     "subscribe",
     "test_integration",
     "unsubscribe",

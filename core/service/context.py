@@ -30,3 +30,5 @@ class Core:
     quotas: Quotas = field(default_factory=Quotas)
     # Where the HTTP API is reached from outside (calendar feed URLs point there); no trailing slash.
     public_url: str = "http://127.0.0.1:8000"
+    # How much later a snoozed reminder is sent again (SOONISH_SNOOZE_SECONDS).
+    snooze_seconds: int = 600
