@@ -113,4 +113,3 @@ async def test_snooze_of_another_communitys_event_is_refused(runtime: Runtime) -
         runtime, service.snooze(core=runtime.core, actor=stranger, event_id=event.id, due=due), NotFound
     )
     assert message == f"No event '{event.id}' here."
-

@@ -142,8 +142,14 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
+def slack_settings() -> dict[str, Any]:
+    """Settings a test module adds to the app's (override this fixture in the module)."""
+    return {}
+
+
+@pytest.fixture
 async def slack(
-    tmp_path: Path, sqlite_url: str, dev_server: DevServer, fake_slack: FakeSlack
+    tmp_path: Path, sqlite_url: str, dev_server: DevServer, fake_slack: FakeSlack, slack_settings: dict[str, Any]
 ) -> AsyncIterator[SlackBot]:
     """The Slack app in HTTP mode on a free port, over the core and a worker on the dev server."""
     port = free_port()
@@ -155,6 +161,7 @@ async def slack(
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=fake_slack.api_url,
         SLACK_PORT=port,
+        **slack_settings,
     )
     async with open_runtime(settings) as rt, rt.worker():
         runner = SlackRunner.from_settings(app_from_settings(rt.core, settings), settings)
