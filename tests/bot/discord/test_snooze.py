@@ -9,7 +9,7 @@ import pytest
 
 from tests.bot.discord.conftest import Harness
 from tests.bot.discord.fake import CHANNEL_ID, dm_channel
-from tests.bot.discord.test_reminders import MEMBER, create, custom_ids, wait_until
+from tests.bot.discord.test_reminders import MEMBER, ORGANIZER, create, custom_ids, wait_until
 
 # Reminded again this many seconds after the press, so a test sees it in seconds (the default is 10 minutes).
 SNOOZE = 4
@@ -94,3 +94,18 @@ async def test_a_press_too_close_to_the_start_is_refused(discord_bot: Harness) -
     )
     await asyncio.sleep(SNOOZE)
     assert reminders(h, again=True) == []
+
+
+async def test_cancelling_before_it_is_due_stops_it(discord_bot: Harness) -> None:
+    """A snoozed reminder of an event cancelled before it is due is not sent; the cancellation notice is."""
+    h = discord_bot
+    dm = await reminded(h)
+    assert "I'll remind you again" in (await press(h, dm))["content"]
+    await h.fake.answer(await h.fake.command(ORGANIZER, "event cancel", event="Game night"))
+    await wait_until(
+        lambda: any(m["content"].startswith("**Cancelled:") for m in h.fake.posted(dm_channel(MEMBER))), timeout=10
+    )
+    await asyncio.sleep(SNOOZE + 1)
+    assert reminders(h, again=True) == []
+    (notice,) = [m for m in h.fake.posted(dm_channel(MEMBER)) if m["content"].startswith("**Cancelled:")]
+    assert not notice.get("components")
