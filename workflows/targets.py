@@ -162,7 +162,7 @@ class TargetBuilder:
         while they are still subscribed (since before they snoozed) and the event has not started."""
         targets: list[Target] = []
         for event in self._audience.events.values():
-            if event.status != EventStatus.SCHEDULED:
+            if event.status != EventStatus.SCHEDULED or not self._audience.snoozes.get(event.id):
                 continue
             members = {p.user_id: p for p in self._participants(event)}
             channel = channel_destination(event, self._secrets) if self._secrets is not None else None
