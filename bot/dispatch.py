@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from bot import render
 from bot.grammar import Command, help_text, parse
 from core import service
-from core.errors import SoonishError
+from core.errors import InvalidInput, SoonishError
 from core.logformat import log_fields
 from core.metrics import record_command
+from core.models import parse_row_id
 from core.service import Core, EventDraft, EventPatch
 from core.views import Actor, EventView
 
@@ -63,6 +65,15 @@ def _patch(cmd: Command) -> EventPatch:
         link=cmd.option("link"),
         default_offsets=cmd.option("remind"),
     )
+
+
+def reminder_ref(text: str) -> tuple[int, datetime]:
+    """The reminder a "Remind me again" button names: `EVENT_ID:UNIX_SECONDS`."""
+    event, _, unix = text.strip().partition(":")
+    event_id = parse_row_id(event)
+    if event_id is None or not unix.isascii() or not unix.isdigit() or len(unix) > 11:
+        raise InvalidInput("That is not a reminder of Soonish (expected EVENT_ID:UNIX_SECONDS).", field="reminder")
+    return event_id, datetime.fromtimestamp(int(unix), UTC)
 
 
 async def execute(
@@ -219,4 +230,10 @@ async def _run(
                 feed = await service.rotate_calendar_feed(core=core, actor=actor)
                 return Reply(render.calendar_feed(feed, rotated=True), private=True)
             return Reply(render.calendar_feed(await service.calendar_feed(core=core, actor=actor)), private=True)
+        case "snooze":
+            event_id, due = reminder_ref(arg)
+            snoozed = await service.snooze(core=core, actor=actor, event_id=event_id, due=due)
+            already = "" if snoozed.new else "You asked already: "
+            text = f"{already}I'll remind you again about {snoozed.event_name} at {when(snoozed.due_at)}."
+            return Reply(text, private=True)
     raise AssertionError(f"no handler for /{words}")

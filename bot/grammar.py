@@ -98,6 +98,8 @@ SPECS: tuple[Spec, ...] = (
         "[rotate | public [all] [rotate|off]]",
     ),
     Spec("help", "List the commands, or explain one.", "[COMMAND]"),
+    # What the "Remind me again" button of a reminder sent by direct message runs (REMINDER is EVENT_ID:UNIX).
+    Spec("snooze", "Remind me again of a reminder, a few minutes later (its button in a direct message).", "REMINDER"),
 )
 BY_WORDS = {spec.words: spec for spec in SPECS}
 GROUPS = {spec.words.split()[0] for spec in SPECS if " " in spec.words}

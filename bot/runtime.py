@@ -58,6 +58,7 @@ class Runtime:
             secrets=self.core.secrets,
             sender=self.core.sender,
             late_after=timedelta(seconds=self.settings.late_after_seconds),
+            snooze_seconds=self.settings.snooze_seconds,
         )
         return build_worker(client or self.client, task_queue=self.settings.temporal_task_queue, activities=activities)
 
@@ -259,6 +260,7 @@ async def open_runtime(
             clock=clock,
             quotas=settings.quotas,
             public_url=settings.public_url.rstrip("/"),
+            snooze_seconds=settings.snooze_seconds,
             public_links="public_url" in settings.model_fields_set,
         )
         yield Runtime(

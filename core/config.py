@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     instance: str = Field(default="soonish", pattern=r"^[a-z0-9][a-z0-9-]{0,31}$", validation_alias="SOONISH_INSTANCE")
     late_after_seconds: float = Field(default=60.0, gt=0, validation_alias="SOONISH_LATE_AFTER_SECONDS")
     send_ahead_seconds: float = Field(default=20.0, ge=0, le=30, validation_alias="SOONISH_SEND_AHEAD_SECONDS")
+    # How much later the "Remind me again" button on a direct-message reminder sends it again.
+    snooze_seconds: int = Field(default=600, ge=1, le=86400, validation_alias="SOONISH_SNOOZE_SECONDS")
     discord_token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN")
     discord_api_base: str = Field(
         default="https://discord.com/api/v10", pattern=r"^https?://", validation_alias="DISCORD_API_BASE"

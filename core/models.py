@@ -316,3 +316,19 @@ class PublicFeed(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     rotated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Snooze(Base):
+    """A member's "remind me again" on one reminder they got: one more direct message at `due_at`, once."""
+
+    __tablename__ = "snoozes"
+    # One per reminder: a second press of the same button finds this row.
+    __table_args__ = (UniqueConstraint("event_id", "user_id", "reminder_due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The instant of the reminder that was snoozed, and when it is sent again.
+    reminder_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -24,6 +24,40 @@ class Instant:
 
 Segment = str | Instant
 
+# How much later "Remind me again" sends a reminder once more, unless SOONISH_SNOOZE_SECONDS says otherwise.
+SNOOZE_SECONDS = 600
+
+
+def duration_words(seconds: int) -> str:
+    """A duration as a label says it: "10 minutes", "1 hour", "45 seconds"."""
+    for unit, size in (("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds % size == 0 and seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} seconds"
+
+
+@dataclass(frozen=True)
+class SnoozeOffer:
+    """The "Remind me again" button of a reminder: which reminder (event and due instant), and how much later.
+
+    Only direct messages on Discord and Slack show it; every other destination ignores it.
+    """
+
+    event_id: int
+    due: datetime
+    seconds: int = SNOOZE_SECONDS
+
+    @property
+    def label(self) -> str:
+        """The button's text."""
+        return f"Remind me again in {duration_words(self.seconds)}"
+
+    @property
+    def ref(self) -> str:
+        """The reminder as the `snooze` command reads it: `EVENT_ID:UNIX_SECONDS`."""
+        return f"{self.event_id}:{int(self.due.timestamp())}"
+
 
 @dataclass(frozen=True)
 class Message:
@@ -31,6 +65,7 @@ class Message:
 
     title: str
     body: tuple[Segment, ...]
+    snooze: SnoozeOffer | None = None
 
     def render(self, *, when: Callable[[Instant], str], text: Callable[[str], str] = str) -> tuple[str, str]:
         """Title and body, with instants written by `when` and text passed through `text` (an escaper)."""
@@ -56,8 +91,19 @@ def local(instant: Instant, tz: str | None = None) -> str:
     return text
 
 
-def reminder(*, name: str, start: datetime, tz: str, due: datetime, location: str, link: str, late: bool) -> Message:
-    """A reminder due at `due`."""
+def reminder(
+    *,
+    name: str,
+    start: datetime,
+    tz: str,
+    due: datetime,
+    location: str,
+    link: str,
+    late: bool,
+    again: bool = False,
+    snooze: SnoozeOffer | None = None,
+) -> Message:
+    """A reminder due at `due`; `again` for one a member snoozed, `snooze` for the button that snoozes it."""
     lead = max(0, round((start - due).total_seconds() / 60) * 60)
     body: list[Segment] = [f"{name} starts in {format_offset(lead) if lead else 'a moment'}: ", Instant(start, tz), "."]
     if location:
@@ -66,7 +112,9 @@ def reminder(*, name: str, start: datetime, tz: str, due: datetime, location: st
         body.append(f"\nLink: {link}")
     if late:
         body.append("\n(This reminder is late: Soonish could not send it on time.)")
-    return Message(f"Reminder: {name}", tuple(body))
+    if again:
+        body.append("\n(You asked to be reminded again.)")
+    return Message(f"Reminder again: {name}" if again else f"Reminder: {name}", tuple(body), snooze)
 
 
 def cancellation(*, name: str, start: datetime, tz: str) -> Message:

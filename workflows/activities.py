@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.destinations import Sender
+from core.notices import SNOOZE_SECONDS
 from core.secrets import SecretBox
 from workflows.messages import LATE_AFTER
 from workflows.planning import PlanningActivities
@@ -26,10 +27,13 @@ class ReminderActivities:
         secrets: SecretBox,
         sender: Sender,
         late_after: timedelta = LATE_AFTER,
+        snooze_seconds: int = SNOOZE_SECONDS,
     ) -> None:
         self.planning = PlanningActivities(sessions=sessions)
         self.preparation = PreparationActivities(sessions=sessions)
-        self.sending = SendingActivities(sessions=sessions, secrets=secrets, sender=sender, late_after=late_after)
+        self.sending = SendingActivities(
+            sessions=sessions, secrets=secrets, sender=sender, late_after=late_after, snooze_seconds=snooze_seconds
+        )
 
     def all(self) -> list[Callable[..., Any]]:
         """Every activity, for the worker."""

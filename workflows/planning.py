@@ -11,7 +11,7 @@ from temporalio import activity
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from core.models import Event, EventParticipant, EventStatus, PlannedReminder
+from core.models import Event, EventParticipant, EventStatus, PlannedReminder, Snooze
 from core.planning import (
     PLAN_LIMIT,
     PREPARE_LEAD,
@@ -26,6 +26,14 @@ from core.service.events import offsets_of
 from core.timeparse import Frequency
 from workflows.activity_context import database_errors
 from workflows.messages import CompleteInput, Plan, PlanInput, SlotInput, SlotNotice
+
+
+async def snoozed_instants(session: AsyncSession, event: Event, after: datetime) -> set[datetime]:
+    """The instants after `after` and before the start at which members asked to be reminded again."""
+    rows = await session.execute(
+        select(Snooze.due_at).where(Snooze.event_id == event.id, Snooze.due_at > after, Snooze.due_at < event.start_at)
+    )
+    return set(rows.scalars())
 
 
 class PlanningActivities:
@@ -67,6 +75,7 @@ class PlanningActivities:
             for offsets, frequency, joined in groups:
                 joined_at = joined if joined.tzinfo else joined.replace(tzinfo=event.start_at.tzinfo)
                 instants.update(self._instants(event, offsets, frequency, max(floor, joined_at)))
+            instants.update(await snoozed_instants(session, event, floor))
             upcoming = sorted(instants)[:PLAN_LIMIT]
             before = set(await planned_instants(session, event.id))
             if before != set(upcoming):

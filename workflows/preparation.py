@@ -12,7 +12,7 @@ from temporalio import activity
 from core.models import DeliveryStatus, EventStatus, NotificationLog, PlannedReminder, utcnow
 from workflows.activity_context import database_errors, heartbeating
 from workflows.messages import CHUNK_SIZE, CancelInput, Chunk, InstantPlan, Prepared, PrepareInput
-from workflows.targets import IN_BATCH, Target, TargetBuilder, load_audience
+from workflows.targets import IN_BATCH, Target, TargetBuilder, load_audience, load_snoozes
 
 
 async def create_rows(session: AsyncSession, kind: str, targets: list[Target]) -> int:
@@ -86,6 +86,15 @@ async def chunks_of(
     ]
 
 
+def merged(*plans: list[InstantPlan]) -> list[InstantPlan]:
+    """Instant plans of several kinds as one list: one plan per instant, ascending, with every kind's chunks."""
+    chunks: dict[datetime, list[Chunk]] = defaultdict(list)
+    for plan in plans:
+        for instant in plan:
+            chunks[instant.due].extend(instant.chunks)
+    return [InstantPlan(due=due, chunks=found) for due, found in sorted(chunks.items())]
+
+
 class PreparationActivities:
     """Loads what is due with a few set-based queries and records it as pending log rows before the instant."""
 
@@ -107,8 +116,15 @@ class PreparationActivities:
             audience = await load_audience(session, event_ids, status=EventStatus.SCHEDULED)
             targets = TargetBuilder(audience, kind="reminder", secrets=None).reminders(lo, inp.end)
             created = await create_rows(session, "reminder", targets)
-            instants = await chunks_of(
-                session, kind="reminder", lo=lo, hi=inp.end, after=inp.after, above_id=inp.above_id
+            # Reminders members asked for again: rows of their own kind, so they say so and keep their own key.
+            await load_snoozes(session, audience, lo, inp.end)
+            snoozed = TargetBuilder(audience, kind="snooze", secrets=None).snoozes(lo, inp.end)
+            created += await create_rows(session, "snooze", snoozed)
+            instants = merged(
+                *[
+                    await chunks_of(session, kind=kind, lo=lo, hi=inp.end, after=inp.after, above_id=inp.above_id)
+                    for kind in ("reminder", "snooze")
+                ]
             )
         return Prepared(instants=instants, rows=created)
 

@@ -19,12 +19,21 @@ from core import notices
 from core.destinations import Outcome, Sender
 from core.metrics import record_deliveries
 from core.models import DeliveryStatus, Event, EventStatus, Integration, NotificationLog, utcnow
-from core.notices import Message
+from core.notices import SNOOZE_SECONDS, Message, SnoozeOffer
 from core.secrets import SecretBox
 from workflows.activity_context import database_errors, heartbeating
 from workflows.destinations import deliver, prepare
 from workflows.messages import LATE_AFTER, MAX_SEND_ATTEMPTS, Chunk, ChunkInput, ChunkResult
-from workflows.targets import Audience, Target, TargetBuilder, batches, dependencies, dependencies_of, load_audience
+from workflows.targets import (
+    Audience,
+    Target,
+    TargetBuilder,
+    batches,
+    dependencies,
+    dependencies_of,
+    load_audience,
+    load_snoozes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +80,10 @@ class SendingActivities:
         secrets: SecretBox,
         sender: Sender,
         late_after: timedelta = LATE_AFTER,
+        snooze_seconds: int = SNOOZE_SECONDS,
     ) -> None:
         self._sessions = sessions
+        self._snooze_seconds = snooze_seconds
         self._secrets = secrets
         self._sender = sender
         self._late_after = late_after
@@ -113,6 +124,9 @@ class SendingActivities:
         builder = TargetBuilder(audience, kind=chunk.kind, secrets=self._secrets if decrypt else None)
         if chunk.kind == "cancellation":
             targets = builder.cancellation()
+        elif chunk.kind == "snooze":
+            await load_snoozes(session, audience, chunk.due, chunk.due + timedelta(microseconds=1))
+            targets = builder.snoozes(chunk.due, chunk.due + timedelta(microseconds=1))
         else:
             targets = builder.reminders(chunk.due, chunk.due + timedelta(microseconds=1))
         return audience, {t.key: t for t in targets}
@@ -168,7 +182,7 @@ class SendingActivities:
             to_send.append((row, target))
 
         late = not cancelling and fired - chunk.due > self._late_after
-        messages = {e.id: self._message(e, chunk, late) for e in events.values()}
+        messages = {e.id: self._message(e, chunk, late, self._snooze_seconds) for e in events.values()}
         result: defaultdict[str, int] = defaultdict(int)
         await self._record(settled, chunk=chunk, late=late, result=result, final=True)
         await self._send_window(to_send, messages, chunk=chunk, late=late, final_attempt=final_attempt, result=result)
@@ -196,9 +210,11 @@ class SendingActivities:
         return None
 
     @staticmethod
-    def _message(event: Event, chunk: Chunk, late: bool) -> Message:
+    def _message(event: Event, chunk: Chunk, late: bool, snooze_seconds: int) -> Message:
         if chunk.kind == "cancellation":
             return notices.cancellation(name=event.name, start=event.start_at, tz=event.timezone)
+        # "Remind me again" only where the reminder again would still come before the start.
+        useful = chunk.due + timedelta(seconds=snooze_seconds) < event.start_at
         return notices.reminder(
             name=event.name,
             start=event.start_at,
@@ -207,6 +223,8 @@ class SendingActivities:
             location=event.details.location,
             link=event.details.link,
             late=late,
+            again=chunk.kind == "snooze",
+            snooze=SnoozeOffer(event.id, chunk.due, snooze_seconds) if useful else None,
         )
 
     async def _send_window(

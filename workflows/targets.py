@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.destinations import Destination
-from core.models import Event, EventParticipant, EventStatus, Integration, NotificationLog
+from core.models import Event, EventParticipant, EventStatus, Integration, NotificationLog, Snooze
 from core.reminders import reminder_instants
 from core.secrets import SecretBox
 from core.service.events import offsets_of
@@ -47,6 +47,8 @@ class Audience:
     events: dict[int, Event] = field(default_factory=dict)
     participants: dict[int, list[EventParticipant]] = field(default_factory=lambda: defaultdict(list))
     integrations: dict[int, list[Integration]] = field(default_factory=lambda: defaultdict(list))
+    # Filled by load_snoozes, for the instants asked for.
+    snoozes: dict[int, list[Snooze]] = field(default_factory=lambda: defaultdict(list))
 
 
 def delivery_key(kind: str, event_id: int, due: datetime, who: int | None, destination: str) -> str:
@@ -84,6 +86,16 @@ async def load_audience(
         for integration in rows.scalars():
             audience.integrations[integration.user_id].append(integration)
     return audience
+
+
+async def load_snoozes(session: AsyncSession, audience: Audience, lo: datetime, hi: datetime) -> None:
+    """Add the snoozes due in [lo, hi) of the audience's events."""
+    for part in batches(audience.events):
+        rows = await session.execute(
+            select(Snooze).where(Snooze.event_id.in_(part), Snooze.due_at >= lo, Snooze.due_at < hi).order_by(Snooze.id)
+        )
+        for found in rows.scalars():
+            audience.snoozes[found.event_id].append(found)
 
 
 def _instants_in(event: Event, offsets: str, frequency: str, lo: datetime, hi: datetime) -> list[datetime]:
@@ -143,6 +155,36 @@ class TargetBuilder:
             if event.channel_url_encrypted:
                 dues[None] = [event.start_at]
             targets.extend(self._for_event(event, dues))
+        return targets
+
+    def snoozes(self, lo: datetime, hi: datetime) -> list[Target]:
+        """Each snoozed reminder due in [lo, hi) (loaded with load_snoozes): one direct message to its member,
+        while they are still subscribed (since before they snoozed) and the event has not started."""
+        targets: list[Target] = []
+        for event in self._audience.events.values():
+            if event.status != EventStatus.SCHEDULED or not self._audience.snoozes.get(event.id):
+                continue
+            members = {p.user_id: p for p in self._participants(event)}
+            channel = channel_destination(event, self._secrets) if self._secrets is not None else None
+            for snoozed in self._audience.snoozes.get(event.id, []):
+                p = members.get(snoozed.user_id)
+                due = snoozed.due_at
+                # A member who left and joined again after snoozing starts afresh.
+                if p is None or p.joined_at > snoozed.created_at or not lo <= due < hi or due >= event.start_at:
+                    continue
+                error = None if has_dm(p.user) else f"direct messages on {p.user.platform} are not available"
+                targets.append(
+                    Target(
+                        key=delivery_key("snooze", event.id, due, p.user_id, DM_TAG),
+                        event_id=event.id,
+                        due=due,
+                        user_id=p.user_id,
+                        integration_id=None,
+                        label="direct message",
+                        destination=dm_of(p.user, channel) if self._secrets else None,
+                        error=error,
+                    )
+                )
         return targets
 
     def _participants(self, event: Event) -> list[EventParticipant]:

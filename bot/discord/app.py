@@ -15,6 +15,7 @@ from bot.discord.announcement import SubscribeButton, UnsubscribeButton, edit_an
 from bot.discord.commands import COMMANDS
 from bot.discord.replies import NO_MENTIONS, Answer, failure, show
 from bot.discord.scheduled import on_gateway_message
+from bot.discord.snooze import SnoozeButton
 from bot.live import LiveAnnouncements
 from core.service import Core
 
@@ -61,7 +62,7 @@ class SoonishBot(discord.Client):
 
     async def setup_hook(self) -> None:
         """Register the persistent buttons (announcements keep working after a restart) and publish the commands."""
-        self.add_dynamic_items(SubscribeButton, UnsubscribeButton)
+        self.add_dynamic_items(SubscribeButton, UnsubscribeButton, SnoozeButton)
         if self.sync_commands:
             await self.tree.sync()
 

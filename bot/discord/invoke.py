@@ -29,13 +29,23 @@ def answer_of(reply: Reply) -> Answer:
     return Answer.of(reply)
 
 
-async def run(interaction: discord.Interaction[Any], words: str, argument: str = "", **options: str | None) -> None:
-    """Run one grammar command through the shared dispatcher, show its reply, and keep the announcement current."""
+async def run(
+    interaction: discord.Interaction[Any],
+    words: str,
+    argument: str = "",
+    *,
+    server: str | None = None,
+    **options: str | None,
+) -> None:
+    """Run one grammar command through the shared dispatcher, show its reply, and keep the announcement current.
+
+    `server` is the guild a button in a direct message belongs to (a DM has none of its own).
+    """
     spec = BY_WORDS[words]
 
     async def work() -> Answer:
         cmd = Command(spec=spec, argument=argument.strip(), options={k: v for k, v in options.items() if v is not None})
-        actor = actor_of(interaction)
+        actor = actor_of(interaction, server=server)
         reply = await execute(
             cmd,
             core=interaction.client.core,

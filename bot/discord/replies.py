@@ -53,12 +53,15 @@ def timestamp(when: datetime) -> str:
     return f"<t:{unix}:F> (<t:{unix}:R>)"
 
 
-def actor_of(interaction: discord.Interaction[Any]) -> Actor:
-    """The member asking, in the guild (the tenant) where they ask."""
-    if interaction.guild_id is None:
-        raise InvalidInput("Soonish works in server channels; use it there.")
-    perms = interaction.permissions
+def actor_of(interaction: discord.Interaction[Any], *, server: str | None = None) -> Actor:
+    """The member asking, in the guild (the tenant) where they ask; in a direct message, in `server`, the guild
+    that the pressed button's message came from (never an admin there)."""
     user = interaction.user
+    if interaction.guild_id is None:
+        if not server:
+            raise InvalidInput("Soonish works in server channels; use it there.")
+        return Actor(platform="discord", tenant=server, user_id=str(user.id), display_name=user.display_name[:100])
+    perms = interaction.permissions
     return Actor(
         platform="discord",
         tenant=str(interaction.guild_id),

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from core.destinations.base import Destination, Outcome, refused
-from core.notices import Instant, Message
+from core.notices import Instant, Message, SnoozeOffer
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,18 @@ def discord_time(instant: Instant) -> str:
     """Discord's timestamp markup: every reader sees the full date and time in their own zone, and how soon."""
     stamp = int(instant.at.timestamp())
     return f"<t:{stamp}:F> (<t:{stamp}:R>)"
+
+
+def snooze_custom_id(offer: SnoozeOffer, guild: str) -> str:
+    """The custom id of a reminder's "Remind me again" button: the reminder, and the server it belongs to (a press
+    in a direct message carries no server)."""
+    return f"soonish:snooze:{offer.ref}:{guild}"
+
+
+def snooze_row(offer: SnoozeOffer, guild: str) -> list[dict[str, Any]]:
+    """The action row holding a reminder's "Remind me again" button."""
+    button = {"type": 2, "style": 2, "label": offer.label, "custom_id": snooze_custom_id(offer, guild)}
+    return [{"type": 1, "components": [button]}]
 
 
 def nonce_for(key: str) -> str:
@@ -188,12 +200,22 @@ class DiscordAdapter:
             return data
         raise _Refused(429, None)
 
-    async def _post(self, channel: int, content: str, *, key: str | None, mention: int | None = None) -> None:
+    async def _post(
+        self,
+        channel: int,
+        content: str,
+        *,
+        key: str | None,
+        mention: int | None = None,
+        components: list[dict[str, Any]] | None = None,
+    ) -> None:
         payload: dict[str, Any] = {
             "content": content[:MAX_CONTENT],
             # Only the mention Soonish itself means (a closed-DM member) may ping; nothing from user text.
             "allowed_mentions": {"parse": [], "users": [str(mention)] if mention else []},
         }
+        if components:
+            payload["components"] = components
         if key:
             payload["nonce"] = nonce_for(f"{key}|{channel}")
             payload["enforce_nonce"] = True
@@ -228,7 +250,9 @@ class DiscordAdapter:
                     return refused("that channel is not in this event's server")
                 await self._post(int(target), content, key=key)
                 return Outcome(True)
-            return await self._to_member(int(target), fallback, destination.tenant, content, key)
+            # Only a direct message offers "Remind me again": in a channel, anyone could press it.
+            row = snooze_row(message.snooze, destination.tenant) if message.snooze else None
+            return await self._to_member(int(target), fallback, destination.tenant, content, key, row)
         except _Refused as exc:
             log.warning("Discord delivery failed: %s", exc)
             final = exc.status in (401, 403, 404)
@@ -237,11 +261,19 @@ class DiscordAdapter:
             log.warning("Discord delivery failed: %s", type(exc).__name__)
             return Outcome(False, f"Discord could not be reached ({type(exc).__name__})")
 
-    async def _to_member(self, user: int, fallback: str, guild: str, content: str, key: str | None) -> Outcome:
+    async def _to_member(
+        self,
+        user: int,
+        fallback: str,
+        guild: str,
+        content: str,
+        key: str | None,
+        components: list[dict[str, Any]] | None = None,
+    ) -> Outcome:
         closed_at = self._closed_dms.get(user)
         if closed_at is None or self._clock() - closed_at > CLOSED_DMS_RECHECK:
             try:
-                await self._post(await self._dm_channel(user), content, key=key)
+                await self._post(await self._dm_channel(user), content, key=key, components=components)
                 self._closed_dms.pop(user, None)
                 return Outcome(True)
             except _Refused as exc:

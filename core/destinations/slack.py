@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import httpx
 
 from core.destinations.base import Destination, Outcome, refused
-from core.notices import Instant, Message, local
+from core.notices import Instant, Message, SnoozeOffer, local
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,8 @@ DEFAULT_API_URL = "https://slack.com/api/"
 MAX_RETRY_AFTER = 60.0
 MAX_ATTEMPTS = 4
 TIMEOUT = 10.0
+# The action id of a reminder's "Remind me again" button; its value is the reminder (`EVENT_ID:UNIX_SECONDS`).
+SNOOZE_ACTION = "soonish_snooze"
 # Slack's answers meaning the token no longer works: trying again cannot help until the app is installed again.
 DEAD_TOKEN = frozenset(("invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"))
 NOT_INSTALLED = (
@@ -72,6 +74,25 @@ def date(when: datetime, fallback: str) -> str:
 def slack_time(instant: Instant) -> str:
     """A message's instant in Slack's date markup, with a plain fallback in the event's zone."""
     return date(instant.at, local(instant))
+
+
+def is_direct(channel: str) -> bool:
+    """Whether a destination's channel is a member (their direct message): Slack user ids start with U or W."""
+    return channel[:1] in ("U", "W")
+
+
+def snooze_blocks(text: str, offer: SnoozeOffer) -> list[dict[str, Any]]:
+    """A reminder as blocks: its text, and the actions block with its "Remind me again" button."""
+    button = {
+        "type": "button",
+        "action_id": SNOOZE_ACTION,
+        "text": {"type": "plain_text", "text": offer.label},
+        "value": offer.ref,
+    }
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}},
+        {"type": "actions", "block_id": "soonish_snooze", "elements": [button]},
+    ]
 
 
 def _retry_after(value: str | None) -> float:
@@ -154,7 +175,9 @@ class SlackAdapter:
             return refused("the bot's Slack token does not belong to this event's workspace")
         title, body = message.render(when=slack_time, text=escape)
         text = f"*{title}*\n{body}" if title else body
-        failure = await self._post(token, channel, text)
+        # Only a direct message offers "Remind me again": in a channel, anyone could press it.
+        extra = {"blocks": snooze_blocks(text, message.snooze)} if message.snooze and is_direct(channel) else {}
+        failure = await self._post(token, channel, text, extra)
         if failure is None:
             return Outcome(True)
         code, error = failure
@@ -164,7 +187,9 @@ class SlackAdapter:
         log.warning("a Slack reminder was not delivered: %s", error)
         return Outcome(False, error)
 
-    async def _post(self, token: str, channel: str, text: str) -> tuple[str, str] | None:
+    async def _post(
+        self, token: str, channel: str, text: str, extra: dict[str, Any] | None = None
+    ) -> tuple[str, str] | None:
         """Send `text` to `channel`; None when Slack accepted it, else Slack's error code and a reason."""
         # Holding the channel's lock while waiting keeps that channel to one message per interval.
         async with self._locks.setdefault(channel, asyncio.Lock()):
@@ -174,7 +199,9 @@ class SlackAdapter:
                     await asyncio.sleep(wait)
                 try:
                     response = await self._client().post(
-                        self._api + "chat.postMessage", json={"channel": channel, "text": text}, headers=_auth(token)
+                        self._api + "chat.postMessage",
+                        json={"channel": channel, "text": text, **(extra or {})},
+                        headers=_auth(token),
                     )
                 except httpx.HTTPError as exc:
                     return "", f"Slack could not be reached ({type(exc).__name__})"

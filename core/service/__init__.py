@@ -33,6 +33,7 @@ from core.service.keys import (
     list_api_keys,
     revoke_api_key,
 )
+from core.service.snoozes import SnoozeView, snooze
 from core.service.subscriptions import subscribe, unsubscribe
 from core.service.users import set_defaults, set_timezone, show_user
 
@@ -44,6 +45,7 @@ __all__ = [
     "EventPatch",
     "IssuedApiKey",
     "MemberHome",
+    "SnoozeView",
     "add_integration",
     "authenticate_api_key",
     "calendar_feed",
@@ -73,6 +75,7 @@ __all__ = [
     "set_timezone",
     "show_event",
     "show_user",
+    "snooze",
     "subscribe",
     "test_integration",
     "unfollow_channel",

@@ -32,3 +32,5 @@ class Core:
     public_url: str = "http://127.0.0.1:8000"
     # Whether the public URL was configured (SOONISH_PUBLIC_URL), so links for channel members can be offered.
     public_links: bool = False
+    # How much later a snoozed reminder is sent again (SOONISH_SNOOZE_SECONDS).
+    snooze_seconds: int = 600

@@ -1,4 +1,5 @@
-"""Buttons on an event's announcement: Subscribe and Unsubscribe (run as the commands), and its .ics link."""
+"""Buttons: Subscribe and Unsubscribe on an event's announcement, run as `/subscribe` and `/unsubscribe`, its
+.ics link, and "Remind me again" on a reminder sent by direct message, run as `/snooze`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot.live import LiveAnnouncements
 from bot.slack import blocks
 from bot.slack.identity import interaction_actor
 from bot.slack.listeners.commands import run_and_reply
+from core.destinations.slack import SNOOZE_ACTION
 from core.service import Core
 
 
@@ -46,7 +48,11 @@ async def link_opened(ack: AsyncAck) -> None:
 
 
 def register(app: AsyncApp, core: Core, live: LiveAnnouncements) -> None:
-    """Listen to the announcement's buttons."""
-    for action_id, words in ((blocks.SUBSCRIBE, "subscribe"), (blocks.UNSUBSCRIBE, "unsubscribe")):
+    """Listen to the announcement's buttons and the reminders' "Remind me again"."""
+    for action_id, words in (
+        (blocks.SUBSCRIBE, "subscribe"),
+        (blocks.UNSUBSCRIBE, "unsubscribe"),
+        (SNOOZE_ACTION, "snooze"),
+    ):
         app.action(action_id)(_listener(core, live, words))
     app.action(blocks.CALENDAR_LINK)(link_opened)

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import discord
 import pytest
@@ -31,8 +32,18 @@ class Harness:
 
 
 @pytest.fixture
+def discord_settings() -> dict[str, Any]:
+    """Settings a test module adds to the bot's (override this fixture in the module)."""
+    return {}
+
+
+@pytest.fixture
 async def discord_bot(
-    tmp_path: Path, sqlite_url: str, dev_server: DevServer, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    sqlite_url: str,
+    dev_server: DevServer,
+    monkeypatch: pytest.MonkeyPatch,
+    discord_settings: dict[str, Any],
 ) -> AsyncIterator[Harness]:
     """The bot from `build_bot`, logged in to a fake Discord on a free port, over a fresh database and a worker."""
     fake = FakeDiscord()
@@ -40,7 +51,12 @@ async def discord_bot(
     monkeypatch.setattr(discord.http.Route, "BASE", fake.rest_base)
     monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
     settings = make_settings(
-        tmp_path, sqlite_url, dev_server.address, DISCORD_TOKEN=TOKEN, DISCORD_API_BASE=fake.rest_base
+        tmp_path,
+        sqlite_url,
+        dev_server.address,
+        DISCORD_TOKEN=TOKEN,
+        DISCORD_API_BASE=fake.rest_base,
+        **discord_settings,
     )
     try:
         async with open_runtime(settings) as rt, rt.worker():

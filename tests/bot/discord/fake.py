@@ -449,6 +449,25 @@ class FakeDiscord:
         await self.dispatch("INTERACTION_CREATE", payload)
         return str(payload["id"])
 
+    async def press_in_dm(
+        self, user_id: int, custom_id: str, message: dict[str, Any], *, display: str = "member"
+    ) -> str:
+        """A member presses a button on a message in their direct messages with the bot: the interaction names no
+        guild and carries a `user` instead of a `member`, as Discord sends it; returns the interaction id."""
+        payload = self._interaction(3, {"custom_id": custom_id, "component_type": 2}, {}, message=message)
+        for key in ("guild_id", "member", "guild_locale"):
+            payload.pop(key)
+        channel = str(dm_channel(user_id))
+        payload.update(
+            user=user(user_id, display),
+            channel_id=channel,
+            channel={"id": channel, "type": 1, "recipients": [user(user_id, display)]},
+            authorizing_integration_owners={"0": str(GUILD_ID)},
+            context=1,
+        )
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return str(payload["id"])
+
     async def autocomplete(self, user_id: int, words: str, option: str, typed: str) -> str:
         """A member types into an autocompleted option; returns the interaction id."""
         head, *sub = words.split()

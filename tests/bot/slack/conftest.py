@@ -190,9 +190,15 @@ async def running_slack(
 
 
 @pytest.fixture
+def slack_settings() -> dict[str, Any]:
+    """Settings a test module adds to the app's (override this fixture in the module)."""
+    return {}
+
+
+@pytest.fixture
 async def slack(
-    tmp_path: Path, sqlite_url: str, dev_server: DevServer, fake_slack: FakeSlack
+    tmp_path: Path, sqlite_url: str, dev_server: DevServer, fake_slack: FakeSlack, slack_settings: dict[str, Any]
 ) -> AsyncIterator[SlackBot]:
     """The Slack app in HTTP mode on a free port, over the core and a worker on the dev server."""
-    async with running_slack(tmp_path, sqlite_url, dev_server, fake_slack) as bot:
+    async with running_slack(tmp_path, sqlite_url, dev_server, fake_slack, **slack_settings) as bot:
         yield bot

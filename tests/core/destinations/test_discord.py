@@ -136,3 +136,19 @@ async def test_reminder_times_use_discords_timestamp_markup(fake: FakeDiscord, s
     assert (
         posted["content"] == f"**Reminder: Game night**\nGame night starts in a moment: <t:{stamp}:F> (<t:{stamp}:R>)."
     )
+
+
+async def test_only_a_direct_message_carries_the_remind_me_again_button(fake: FakeDiscord, sender: Sender) -> None:
+    """A reminder's snooze button goes with a DM, but not with the channel post of a member whose DMs are closed."""
+    offer = notices.SnoozeOffer(7, datetime(2026, 12, 5, 19, 0, tzinfo=UTC))
+    message = Message("Reminder: Quiz", ("Soon.",), offer)
+    assert (await sender.send(to(dm_url(MEMBER)), message, key="s1")).delivered
+    (dm,) = fake.posted(dm_channel(MEMBER))
+    (button,) = dm["components"][0]["components"]
+    assert button["custom_id"] == f"soonish:snooze:7:{int(offer.due.timestamp())}:{GUILD_ID}"
+    assert button["label"] == "Remind me again in 10 minutes"
+    other = MEMBER + 10
+    fake.closed_dms.add(other)
+    assert (await sender.send(to(dm_url(other, channel_url(CHANNEL_ID))), message, key="s2")).delivered
+    (fallback,) = fake.posted(CHANNEL_ID)
+    assert "components" not in fallback

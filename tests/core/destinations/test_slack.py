@@ -154,3 +154,18 @@ async def test_a_workspace_without_installation_or_with_a_revoked_token_is_refus
     assert not missing.delivered and missing.final and "not installed" in str(missing.error)
     assert not revoked.delivered and revoked.final and "token_revoked" in str(revoked.error)
     assert fake.methods("chat.postMessage") == []
+
+
+async def test_only_a_direct_message_carries_the_remind_me_again_button(fake: FakeSlack, sender: Sender) -> None:
+    """A reminder's snooze button goes to a member's DM (a user id), never into a channel; user text is escaped."""
+    offer = notices.SnoozeOffer(7, datetime(2026, 12, 5, 19, 0, tzinfo=UTC), 900)
+    message = Message("Reminder: <!channel> Quiz", ("Soon.",), offer)
+    assert (await sender.send(slack("U0MEMBER"), message)).delivered
+    assert (await sender.send(slack("C1"), message)).delivered
+    dm, channel = fake.methods("chat.postMessage")
+    section, actions = dm.body["blocks"]
+    assert section["text"]["text"] == dm.body["text"] == "*Reminder: &lt;!channel&gt; Quiz*\nSoon."
+    (button,) = actions["elements"]
+    assert button["value"] == f"7:{int(offer.due.timestamp())}"
+    assert button["text"]["text"] == "Remind me again in 15 minutes"
+    assert "blocks" not in channel.body
