@@ -52,6 +52,14 @@ class Settled:
     url: str | None = None
 
 
+def _start_of(event: Event, occurrence: datetime | None) -> datetime:
+    """When the occurrence a delivery is for starts now (moved or not); the event's start for a one-off event."""
+    if occurrence is None:
+        return event.start_at
+    moved = next((x for x in event.exceptions if x.original_start == occurrence and x.start_at is not None), None)
+    return moved.start_at if moved is not None and moved.start_at is not None else occurrence
+
+
 def _remaining_wait(wait_seconds: float, due: datetime) -> float:
     """What is left of the send-ahead wait once time spent queued and preparing is taken off; never past the
     due instant by the wall clock."""
@@ -102,7 +110,9 @@ class SendingActivities:
         audience = await load_audience(session, {r.event_id for r in rows}, user_ids=users)
         builder = TargetBuilder(audience, kind=chunk.kind, secrets=self._secrets if decrypt else None)
         if chunk.kind == "cancellation":
-            targets = builder.cancellation()
+            targets = builder.cancellation() + builder.occurrence_cancellations(
+                (r.event_id, r.occurrence_start) for r in rows if r.occurrence_start is not None
+            )
         else:
             targets = builder.reminders(chunk.due, chunk.due + timedelta(microseconds=1))
         return audience.events, {t.key: t for t in targets}
@@ -152,7 +162,10 @@ class SendingActivities:
             to_send.append((row, target))
 
         late = not cancelling and fired - chunk.due > self._late_after
-        messages = {e.id: self._message(e, chunk, late) for e in events.values()}
+        messages = {
+            (r.event_id, r.occurrence_start): self._message(events[r.event_id], chunk, late, r.occurrence_start)
+            for r, _ in to_send
+        }
         result: defaultdict[str, int] = defaultdict(int)
         await self._record(settled, chunk=chunk, late=late, result=result, final=True)
         await self._send_window(to_send, messages, chunk=chunk, late=late, final_attempt=final_attempt, result=result)
@@ -168,10 +181,11 @@ class SendingActivities:
         row: NotificationLog, event: Event | None, current: dict[str, Target], fired: datetime, cancelling: bool
     ) -> str | None:
         """Why a prepared delivery must not go out now, if it must not."""
-        wanted = EventStatus.CANCELLED if cancelling else EventStatus.SCHEDULED
+        # One cancelled occurrence of a series is told while the series itself goes on.
+        wanted = EventStatus.CANCELLED if cancelling and row.occurrence_start is None else EventStatus.SCHEDULED
         if event is None or event.status != wanted:
             return f"the event is {event.status if event else 'gone'}"
-        if not cancelling and fired >= event.start_at:
+        if not cancelling and fired >= _start_of(event, row.occurrence_start):
             return "the event had started before this reminder ran"
         if row.idempotency_key not in current:
             # Recomputed from the database as it is now: a move, an unsubscribe, a changed subscription or a
@@ -180,12 +194,12 @@ class SendingActivities:
         return None
 
     @staticmethod
-    def _message(event: Event, chunk: Chunk, late: bool) -> Message:
+    def _message(event: Event, chunk: Chunk, late: bool, occurrence: datetime | None = None) -> Message:
         if chunk.kind == "cancellation":
-            return notices.cancellation(name=event.name, start=event.start_at, tz=event.timezone)
+            return notices.cancellation(name=event.name, start=occurrence or event.start_at, tz=event.timezone)
         return notices.reminder(
             name=event.name,
-            start=event.start_at,
+            start=_start_of(event, occurrence),
             tz=event.timezone,
             due=chunk.due,
             location=event.details.location,
@@ -196,7 +210,7 @@ class SendingActivities:
     async def _send_window(
         self,
         to_send: list[tuple[NotificationLog, Target]],
-        messages: dict[int, Message],
+        messages: dict[tuple[int, datetime | None], Message],
         *,
         chunk: Chunk,
         late: bool,
@@ -212,7 +226,10 @@ class SendingActivities:
             try:
                 async with self._in_flight:
                     outcome = await deliver(
-                        self._sender, target.destination, messages[row.event_id], key=row.idempotency_key
+                        self._sender,
+                        target.destination,
+                        messages[(row.event_id, row.occurrence_start)],
+                        key=row.idempotency_key,
                     )
             except Exception as exc:  # a sender bug must not take the chunk down
                 log.warning("delivery raised %s", type(exc).__name__)

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.destinations import Destination
 from core.models import Event, EventParticipant, EventStatus, Integration
-from core.reminders import reminder_instants
+from core.recurrence import OccurrenceStatus, series_reminders
 from core.secrets import SecretBox
-from core.service.events import offsets_of
+from core.service.events import offsets_of, series_of
 from core.tags import DM_TAG, split_stored
 from core.timeparse import Frequency
 from workflows.destinations import channel_destination, dm_of, has_dm, integration_destination
@@ -38,6 +38,12 @@ class Target:
     label: str
     destination: Destination | None = None
     error: str | None = None
+    # The occurrence of a series (its original start) the delivery is for; None for a one-off event.
+    occurrence: datetime | None = None
+
+
+# One due instant of a recipient, with the occurrence it is for.
+Due = tuple[datetime, datetime | None]
 
 
 @dataclass
@@ -49,9 +55,16 @@ class Audience:
     integrations: dict[int, list[Integration]] = field(default_factory=lambda: defaultdict(list))
 
 
-def delivery_key(kind: str, event_id: int, due: datetime, who: int | None, destination: str) -> str:
-    """The idempotency key of one delivery: the same reminder to the same destination is one log row, ever."""
+def delivery_key(
+    kind: str, event_id: int, due: datetime, who: int | None, destination: str, occurrence: datetime | None = None
+) -> str:
+    """The idempotency key of one delivery: the same reminder to the same destination is one log row, ever.
+
+    A series' deliveries carry the occurrence too, so reminders of two occurrences due at one instant never merge.
+    """
     raw = f"{kind}|{event_id}|{due.isoformat()}|{who if who is not None else 'channel'}|{destination}"
+    if occurrence is not None:
+        raw += f"|{occurrence.astimezone(due.tzinfo).isoformat()}"
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -86,19 +99,20 @@ async def load_audience(
     return audience
 
 
-def _instants_in(event: Event, offsets: str, frequency: str, lo: datetime, hi: datetime) -> list[datetime]:
-    return [
-        i
-        for i in reminder_instants(
-            start=event.start_at,
-            tz=event.timezone,
-            offsets=offsets_of(offsets),
-            frequency=Frequency(frequency),
-            after=lo - timedelta(microseconds=1),
-            limit=_PER_WINDOW,
-        )
-        if i < hi
-    ]
+def _instants_in(
+    event: Event, offsets: str, frequency: str, lo: datetime, hi: datetime, only: datetime | None = None
+) -> list[Due]:
+    found = series_reminders(
+        series_of(event),
+        offsets=offsets_of(offsets),
+        frequency=Frequency(frequency),
+        after=lo - timedelta(microseconds=1),
+        before=hi,
+        limit=_PER_WINDOW,
+        only=only,
+    )
+    series = event.recurrence is not None
+    return [(due, occurrence.original if series else None) for due, occurrence in found]
 
 
 class TargetBuilder:
@@ -116,20 +130,20 @@ class TargetBuilder:
         for event in self._audience.events.values():
             if event.status != EventStatus.SCHEDULED:
                 continue
-            dues: dict[int | None, list[datetime]] = {}
+            dues: dict[int | None, list[Due]] = {}
             if event.channel_url_encrypted:
                 dues[None] = [
                     d
                     for d in _instants_in(event, event.default_offsets, "none", lo, hi)
-                    if d > event.schedule_changed_at
+                    if d[0] > event.schedule_changed_at
                 ]
-            groups: dict[tuple[str, str], list[datetime]] = {}
+            groups: dict[tuple[str, str, datetime | None], list[Due]] = {}
             for p in self._audience.participants.get(event.id, []):
-                group = (p.custom_time_delta_seconds, p.custom_frequency)
+                group = (p.custom_time_delta_seconds, p.custom_frequency, p.occurrence_start)
                 if group not in groups:
-                    groups[group] = _instants_in(event, *group, lo, hi)
+                    groups[group] = _instants_in(event, *group[:2], lo, hi, only=group[2])
                 floor = max(p.joined_at, event.schedule_changed_at)
-                dues[p.id] = [d for d in groups[group] if d > floor]
+                dues[p.id] = [d for d in groups[group] if d[0] > floor]
             targets.extend(self._for_event(event, dues))
         return targets
 
@@ -139,31 +153,52 @@ class TargetBuilder:
         for event in self._audience.events.values():
             if event.status != EventStatus.CANCELLED:
                 continue
-            dues: dict[int | None, list[datetime]] = {p.id: [event.start_at] for p in self._participants(event)}
+            dues: dict[int | None, list[Due]] = {p.id: [(event.start_at, None)] for p in self._participants(event)}
             if event.channel_url_encrypted:
-                dues[None] = [event.start_at]
+                dues[None] = [(event.start_at, None)]
+            targets.extend(self._for_event(event, dues))
+        return targets
+
+    def occurrence_cancellations(self, wanted: Iterable[tuple[int, datetime]]) -> list[Target]:
+        """The notice that one occurrence of a series is cancelled, to the channel and to its subscribers (of the
+        whole series, or of that occurrence); only for occurrences cancelled now."""
+        targets: list[Target] = []
+        for event_id, original in sorted(set(wanted)):
+            event = self._audience.events.get(event_id)
+            if event is None or event.status != EventStatus.SCHEDULED:
+                continue
+            cancelled = {x.original_start for x in event.exceptions if x.status == OccurrenceStatus.CANCELLED}
+            if original not in cancelled:
+                continue
+            due: Due = (original, original)
+            dues: dict[int | None, list[Due]] = {
+                p.id: [due] for p in self._participants(event) if p.occurrence_start in (None, original)
+            }
+            if event.channel_url_encrypted:
+                dues[None] = [due]
             targets.extend(self._for_event(event, dues))
         return targets
 
     def _participants(self, event: Event) -> list[EventParticipant]:
         return self._audience.participants.get(event.id, [])
 
-    def _for_event(self, event: Event, dues: dict[int | None, list[datetime]]) -> list[Target]:
+    def _for_event(self, event: Event, dues: dict[int | None, list[Due]]) -> list[Target]:
         kind = self._kind
         targets: list[Target] = []
         channel = None
         if self._secrets is not None and any(dues.values()):
             channel = channel_destination(event, self._secrets)
-        for due in dues.get(None, []):
+        for due, occurrence in dues.get(None, []):
             targets.append(
                 Target(
-                    key=delivery_key(kind, event.id, due, None, "channel"),
+                    key=delivery_key(kind, event.id, due, None, "channel", occurrence),
                     event_id=event.id,
                     due=due,
                     user_id=None,
                     integration_id=None,
                     label=f"channel {event.channel_label}",
                     destination=channel,
+                    occurrence=occurrence,
                 )
             )
         for p in self._participants(event):
@@ -186,11 +221,11 @@ class TargetBuilder:
                             None,
                         )
                     )
-            for due in dues[p.id]:
+            for due, occurrence in dues[p.id]:
                 for name, integration_id, label, destination, error in chosen:
                     targets.append(
                         Target(
-                            key=delivery_key(kind, event.id, due, p.user_id, name),
+                            key=delivery_key(kind, event.id, due, p.user_id, name, occurrence),
                             event_id=event.id,
                             due=due,
                             user_id=p.user_id,
@@ -198,6 +233,7 @@ class TargetBuilder:
                             label=label,
                             destination=destination,
                             error=error,
+                            occurrence=occurrence,
                         )
                     )
         return targets

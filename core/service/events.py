@@ -10,12 +10,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, func, not_, select
+from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.destinations import PLATFORMS
 from core.errors import Conflict, InvalidInput, InvalidTime, NotFound, PermissionDenied, SoonishError
-from core.models import Event, EventDetails, EventParticipant, EventStatus, NotificationLog, User, parse_row_id
+from core.models import (
+    Event,
+    EventDetails,
+    EventParticipant,
+    EventStatus,
+    NotificationLog,
+    User,
+    parse_row_id,
+    utcnow,
+)
+from core.recurrence import Change, Series, normalize_rule
 from core.service.context import Core
 from core.service.limits import Action, Charge, charge, refund, tenant_scope, user_scope
 from core.service.users import user_for
@@ -34,6 +44,7 @@ LIMITS = {"name": 100, "description": 2000, "location": 200, "link": 500}
 MULTILINE = frozenset({"description"})
 LIST_LIMIT = 25
 LOG_LIMIT = 100
+NEXT_OCCURRENCES = 5
 
 When = str | datetime
 
@@ -51,6 +62,10 @@ class EventDraft:
     link: str = ""
     default_offsets: str | Sequence[int] | None = None
     channel_url: str | None = None
+    # A series: a phrase ("every friday") or RRULE text, ending at `until` or after `count` occurrences, or never.
+    repeat: str | None = None
+    until: When | None = None
+    count: int | str | None = None
     # True only when a chat front end supplies its own channel destination (not a user-typed URL).
     channel_trusted: bool = False
 
@@ -153,8 +168,42 @@ def offsets_of(text: str) -> tuple[int, ...]:
     return tuple(int(v) for v in text.split(",") if v)
 
 
-def event_view(event: Event, subscriber_count: int) -> EventView:
+def series_of(event: Event) -> Series:
+    """The event's occurrences: itself alone, or its series with the organizer's cancellations and moves."""
+    changes = {
+        x.original_start: Change(original=x.original_start, status=x.status, start=x.start_at, end=x.end_at)
+        for x in event.exceptions
+    }
+    return Series(start=event.start_at, end=event.end_at, tz=event.timezone, rule=event.recurrence, changes=changes)
+
+
+def read_series(
+    draft_repeat: str, *, until: When | None, count: int | str | None, start: datetime, tz: str, now: datetime
+) -> tuple[str, datetime]:
+    """The normalized rule of a `repeat:` text, and the series' first start (the rule's first on or after `start`)."""
+    until_at = None
+    if until is not None and until != "":
+        with about("until"):
+            until_at = _instant(until, tz=tz, now=now, what="end of the series (until)")
+    number = None
+    if count is not None and count != "":
+        with about("count"):
+            text = str(count).strip()
+            if not (text.isascii() and text.isdigit()):
+                raise InvalidInput(f"The number of occurrences (count) must be a whole number, not '{text[:20]}'.")
+            number = int(text)
+    with about("repeat"):
+        check_line("repetition", draft_repeat)
+        rule = normalize_rule(draft_repeat, start=start, tz=tz, until=until_at, count=number)
+        first = next(Series(start=start, end=start, tz=tz, rule=rule).starts())
+    return rule, first
+
+
+def event_view(event: Event, subscriber_count: int, now: datetime | None = None) -> EventView:
     """The neutral view of an event row."""
+    upcoming: tuple[datetime, ...] = ()
+    if event.recurrence:
+        upcoming = tuple(o.start for o in series_of(event).upcoming(now or utcnow(), NEXT_OCCURRENCES))
     return EventView(
         id=event.id,
         code=event.code,
@@ -170,6 +219,8 @@ def event_view(event: Event, subscriber_count: int) -> EventView:
         link=event.details.link,
         channel=event.channel_label or None,
         subscriber_count=subscriber_count,
+        recurrence=event.recurrence,
+        next_occurrences=upcoming,
     )
 
 
@@ -254,6 +305,17 @@ async def create_event(*, core: Core, actor: Actor, draft: EventDraft) -> EventV
         with about("end"):
             end = start if not draft.end else _instant(draft.end, tz=tz, now=now, what="end time")
             _check_span(start, end)
+        rule = None
+        if draft.repeat is not None and draft.repeat.strip():
+            rule, first = read_series(draft.repeat, until=draft.until, count=draft.count, start=start, tz=tz, now=now)
+            with about("start"):
+                # "every friday" from a Tuesday starts on the Friday, at the time given.
+                start, end = first, end + (first - start)
+                _check_start(start, now, organizer.timezone)
+        elif draft.until or draft.count:
+            raise InvalidInput(
+                "until and count end a series; give repeat too (for example repeat:weekly).", field="repeat"
+            )
         with about("remind"):
             offsets = _offsets(draft.default_offsets, offsets_of(organizer.default_offsets) or DEFAULT_OFFSETS)
         event = Event(
@@ -270,12 +332,14 @@ async def create_event(*, core: Core, actor: Actor, draft: EventDraft) -> EventV
             channel_label=mask_url(channel_url) if channel_url else "",
             created_at=now,
             schedule_changed_at=now,
+            recurrence=rule,
             details=EventDetails(description=description, location=location, link=link),
+            exceptions=[],
         )
         event.code = await _unused_code(session)
         session.add(event)
         await session.flush()
-        view = dataclasses.replace(event_view(event, 0), start_reading=reading)
+        view = dataclasses.replace(event_view(event, 0, now), start_reading=reading)
         uses = await charge(
             session,
             action=Action.EVENT_CREATE,
@@ -406,7 +470,8 @@ async def list_events(*, core: Core, actor: Actor, include_past: bool = False) -
         .outerjoin(counts, counts.c.event_id == Event.id)
         .where(Event.tenant == actor.tenant)
     )
-    upcoming = and_(Event.status == EventStatus.SCHEDULED, Event.end_at >= now)
+    # A series stays upcoming while it is scheduled: its workflow completes it after its last occurrence.
+    upcoming = and_(Event.status == EventStatus.SCHEDULED, or_(Event.end_at >= now, Event.recurrence.is_not(None)))
     async with core.sessions() as session:
         rows = list((await session.execute(base.where(upcoming).order_by(Event.start_at).limit(LIST_LIMIT))).all())
         if include_past and len(rows) < LIST_LIMIT:
@@ -419,7 +484,7 @@ async def show_event(*, core: Core, actor: Actor, ref: str | int) -> EventView:
     """One event of the actor's tenant."""
     async with core.sessions() as session:
         event = await find_event(session, actor, ref)
-        return event_view(event, await _count(session, event.id))
+        return event_view(event, await _count(session, event.id), core.clock())
 
 
 async def event_deliveries(*, core: Core, actor: Actor, ref: str | int) -> list[DeliveryView]:
