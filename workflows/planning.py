@@ -93,9 +93,7 @@ class PlanningActivities:
                 else:
                     end_at = last
             pending_notices = [
-                x.original_start
-                for x in event.exceptions
-                if x.status == OccurrenceStatus.CANCELLED and not x.notified
+                x.original_start for x in event.exceptions if x.status == OccurrenceStatus.CANCELLED and not x.notified
             ]
             plan = Plan(
                 status=event.status,

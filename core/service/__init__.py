@@ -24,6 +24,7 @@ from core.service.keys import (
     list_api_keys,
     revoke_api_key,
 )
+from core.service.occurrences import cancel_occurrence, change_series_from, list_occurrences, move_occurrence
 from core.service.subscriptions import subscribe, unsubscribe
 from core.service.users import set_timezone, show_user
 
@@ -39,6 +40,8 @@ __all__ = [
     "authenticate_api_key",
     "calendar_feed",
     "cancel_event",
+    "cancel_occurrence",
+    "change_series_from",
     "create_api_key",
     "create_event",
     "event_calendar",
@@ -50,7 +53,9 @@ __all__ = [
     "list_api_keys",
     "list_events",
     "list_integrations",
+    "list_occurrences",
     "member_home",
+    "move_occurrence",
     "record_announcement",
     "remove_integration",
     "revoke_api_key",

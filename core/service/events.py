@@ -25,7 +25,7 @@ from core.models import (
     parse_row_id,
     utcnow,
 )
-from core.recurrence import Change, Series, normalize_rule
+from core.recurrence import Change, Series, localize, normalize_rule
 from core.service.context import Core
 from core.service.limits import Action, Charge, charge, refund, tenant_scope, user_scope
 from core.service.users import user_for
@@ -185,6 +185,10 @@ def read_series(
     if until is not None and until != "":
         with about("until"):
             until_at = _instant(until, tz=tz, now=now, what="end of the series (until)")
+            local = until_at.astimezone(zone(tz))
+            if (local.hour, local.minute, local.second) == (0, 0, 0):
+                # A day ("until:2027-04-02") ends the series after that day, not as it begins.
+                until_at = localize(local.replace(tzinfo=None) + timedelta(days=1), tz) - timedelta(seconds=1)
     number = None
     if count is not None and count != "":
         with about("count"):
