@@ -51,7 +51,7 @@ SPECS: tuple[Spec, ...] = (
     ),
     Spec(
         "event update",
-        "Change an event (organizer only); of a series, occurrence:DATE moves one, from:DATE changes it from there on.",
+        "Change an event, one occurrence, or a series from:DATE on (organizer only).",
         "EVENT",
         EVENT_FIELDS + OCCURRENCE_FIELDS + ("repeat",),
         (),
@@ -60,7 +60,7 @@ SPECS: tuple[Spec, ...] = (
     ),
     Spec(
         "event cancel",
-        "Cancel an event, or one occurrence:DATE of a series, and tell its subscribers (organizer only).",
+        "Cancel an event or one occurrence; tell its subscribers (organizer only).",
         "EVENT",
         ("occurrence",),
         (),
@@ -68,11 +68,11 @@ SPECS: tuple[Spec, ...] = (
         public=True,
     ),
     Spec("event list", "Upcoming events here; `/event list all` includes past ones.", "[all]"),
-    Spec("event info", "Details of one event; of a series, its next five dates.", "EVENT"),
+    Spec("event info", "Details of one event (of a series, its next dates).", "EVENT"),
     Spec("event log", "Deliveries of an event's reminders (yours, or all of them for the organizer).", "EVENT"),
     Spec(
         "subscribe",
-        "Get reminders for an event (every occurrence of a series, or only occurrence:DATE).",
+        "Get reminders for an event.",
         "EVENT",
         ("tags", "remind", "every", "occurrence"),
         (),
@@ -193,8 +193,6 @@ def help_text(topic: str = "") -> str:
     lines.append(
         "Times: ISO (2026-12-05 20:00) or words (tomorrow 8pm, thursday at 8, the 5th 20:00, in 2 hours), "
         "read in your /timezone. "
-        'Reminders: remind:"1d, 1h 30m" (before the start), every:hourly|daily|weekly (countdown). '
-        'Series: repeat:"daily|weekly|every friday|every 2 weeks|every weekday|monthly on the last friday|'
-        'monthly on the last day" or RRULE text, with until:DATE or count:N.'
+        'Reminders: remind:"1d, 1h 30m" (before the start), every:hourly|daily|weekly (countdown).'
     )
     return "\n".join(lines)
