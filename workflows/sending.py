@@ -19,6 +19,7 @@ from core.metrics import record_deliveries
 from core.models import DeliveryStatus, Event, EventStatus, Integration, NotificationLog, utcnow
 from core.notices import Message
 from core.secrets import SecretBox
+from core.service.events import series_of
 from workflows.activity_context import database_errors, heartbeating
 from workflows.destinations import deliver, prepare
 from workflows.messages import LATE_AFTER, MAX_SEND_ATTEMPTS, Chunk, ChunkInput, ChunkResult
@@ -196,7 +197,11 @@ class SendingActivities:
     @staticmethod
     def _message(event: Event, chunk: Chunk, late: bool, occurrence: datetime | None = None) -> Message:
         if chunk.kind == "cancellation":
-            return notices.cancellation(name=event.name, start=occurrence or event.start_at, tz=event.timezone)
+            start = occurrence or event.start_at
+            if occurrence is None and event.recurrence:
+                # A whole series: the notice names the next occurrence that will not happen.
+                start = next((o.start for o in series_of(event).upcoming(utcnow(), 1)), start)
+            return notices.cancellation(name=event.name, start=start, tz=event.timezone)
         return notices.reminder(
             name=event.name,
             start=_start_of(event, occurrence),

@@ -402,6 +402,8 @@ async def update_event(*, core: Core, actor: Actor, ref: str | int, patch: Event
             with about("start"):
                 start, reading = _read(patch.start, tz=tz, now=now, what="start time")
                 _check_start(start, now, user.timezone)
+                if event.recurrence:
+                    start = _rebase_series(event, start, tz, now)
             if patch.end is None:
                 end = start + (event.end_at - event.start_at)
         with about("end"):
@@ -441,6 +443,22 @@ async def update_event(*, core: Core, actor: Actor, ref: str | int, patch: Event
 
     await signal_change(core, view.id, "updated", undo)
     return view
+
+
+def _rebase_series(event: Event, start: datetime, tz: str, now: datetime) -> datetime:
+    """A series moved as a whole: its first start is the rule's first on or after `start`. Only before it has
+    begun (after, change it from an occurrence on); its cancelled and moved occurrences belonged to the old times."""
+    assert event.recurrence is not None
+    if event.start_at <= now:
+        raise Conflict(
+            "This series has begun; change it from a later occurrence on with from:DATE (earlier ones stay)."
+        )
+    first = next(Series(start=start, end=start, tz=tz, rule=event.recurrence).starts(), None)
+    if first is None:
+        raise InvalidTime("The series' rule gives no occurrence from that start on.")
+    _check_start(first, now, tz)
+    event.exceptions.clear()
+    return first
 
 
 async def cancel_event(*, core: Core, actor: Actor, ref: str | int) -> EventView:
