@@ -386,11 +386,6 @@ def series_reminders(
     return found[:limit]
 
 
-def describe_rule(rule: str | None) -> str:
-    """The rule as replies show it (the RRULE itself: precise, and what calendars use)."""
-    return rule or ""
-
-
 __all__ = [
     "MAX_COUNT",
     "REPEAT_EXAMPLES",
@@ -398,7 +393,6 @@ __all__ = [
     "Occurrence",
     "OccurrenceStatus",
     "Series",
-    "describe_rule",
     "localize",
     "normalize_rule",
     "series_reminders",

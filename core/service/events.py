@@ -21,6 +21,7 @@ from core.models import (
     EventParticipant,
     EventStatus,
     NotificationLog,
+    OccurrenceException,
     User,
     parse_row_id,
     utcnow,
@@ -383,6 +384,7 @@ async def update_event(*, core: Core, actor: Actor, ref: str | int, patch: Event
             raise PermissionDenied("Only the event's organizer can change it.")
         if event.status != EventStatus.SCHEDULED:
             raise Conflict(f"This event is {event.status}; it can no longer change.")
+        kept = [(x.original_start, x.status, x.start_at, x.end_at, x.notified, x.changed_at) for x in event.exceptions]
         before = (
             event.name,
             event.start_at,
@@ -440,6 +442,20 @@ async def update_event(*, core: Core, actor: Actor, ref: str | int, patch: Event
                     row.details.location,
                     row.details.link,
                 ) = before
+                if kept and not row.exceptions:
+                    # A series moved as a whole had its cancelled and moved occurrences cleared: bring them back.
+                    row.exceptions.extend(
+                        OccurrenceException(
+                            event_id=row.id,
+                            original_start=o,
+                            status=st,
+                            start_at=a,
+                            end_at=b,
+                            notified=n,
+                            changed_at=c,
+                        )
+                        for o, st, a, b, n, c in kept
+                    )
 
     await signal_change(core, view.id, "updated", undo)
     return view

@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 
 from bot.runtime import Runtime
 from core import service
-from core.errors import Conflict, InvalidInput, InvalidTime, NotFound
+from core.errors import Conflict, InvalidInput, InvalidTime, NotFound, SchedulerUnavailable
 from core.service import EventPatch
 from tests.conftest import ORGANIZER
-from tests.core.helpers import new_event, refused
+from tests.core.helpers import new_event, refused, unreachable_core
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SERIES = {"start": "2027-03-12 20:00", "timezone": "Europe/Berlin", "repeat": "every friday", "count": 4}
@@ -59,3 +59,16 @@ async def test_a_series_moved_as_a_whole_snaps_to_its_rule_and_forgets_old_chang
         "02 Apr 19:00",
         "09 Apr 19:00",
     ]
+
+
+async def test_a_series_move_the_scheduler_cannot_hear_changes_nothing(runtime: Runtime) -> None:
+    """With Temporal unreachable, moving a series is undone, its cancelled occurrence included."""
+    event = await new_event(runtime, **SERIES)
+    await service.cancel_occurrence(core=runtime.core, actor=ORGANIZER, ref=event.code, occurrence="fri 19 mar")
+    core = await unreachable_core(runtime)
+    attempt = service.update_event(
+        core=core, actor=ORGANIZER, ref=event.code, patch=EventPatch(start="2027-03-16 19:00")
+    )
+    await refused(runtime, attempt, SchedulerUnavailable)
+    listed = await service.list_occurrences(core=runtime.core, actor=ORGANIZER, ref=event.code)
+    assert [o.status for o in listed] == ["scheduled", "cancelled", "scheduled", "scheduled"]
