@@ -51,6 +51,9 @@ def event_draft(cmd: Command, channel_url: str | None) -> EventDraft:
         default_offsets=cmd.option("remind"),
         channel_url=channel_url,
         channel_trusted=channel_url is not None,
+        repeat=cmd.option("repeat"),
+        until=cmd.option("until"),
+        count=cmd.option("count"),
     )
 
 
@@ -151,10 +154,41 @@ async def _run(
             if view.ics_url:
                 text += f"\nAdd to calendar (.ics): {view.ics_url}"
             return Reply(text, event=view, note=note, changed=str(view.id))
+        case "event update" if cmd.option("occurrence") and cmd.option("from"):
+            return Reply("Give occurrence: (one date) or from: (the series from that date on), not both.", private=True)
+        case "event update" if cmd.option("occurrence"):
+            if not cmd.option("start"):
+                return Reply('Moving one occurrence needs its new start:, such as start:"sat 12 dec 20:00".', True)
+            moved = await service.move_occurrence(
+                core=core,
+                actor=actor,
+                ref=arg,
+                occurrence=cmd.option("occurrence") or "",
+                start=cmd.option("start") or "",
+            )
+            return Reply(render.occurrence_moved(moved, when), changed=arg)
+        case "event update" if cmd.option("from"):
+            view = await service.change_series_from(
+                core=core,
+                actor=actor,
+                ref=arg,
+                occurrence=cmd.option("from") or "",
+                patch=_patch(cmd),
+                repeat=cmd.option("repeat"),
+            )
+            note = f"The series now ends before that date; from it on, it continues as {view.code}."
+            return Reply(f"{note}\n{render.event(view, when)}", event=view, note=note, changed=str(view.id))
         case "event update":
+            if cmd.option("repeat"):
+                return Reply("A new repeat: goes with from:DATE, the occurrence the new rule starts at.", private=True)
             view = await service.update_event(core=core, actor=actor, ref=arg, patch=_patch(cmd))
             text = "Event updated.\n" + render.event(view, when)
             return Reply(text, event=view, note="Event updated.", changed=str(view.id))
+        case "event cancel" if cmd.option("occurrence"):
+            gone = await service.cancel_occurrence(
+                core=core, actor=actor, ref=arg, occurrence=cmd.option("occurrence") or ""
+            )
+            return Reply(render.occurrence_cancelled(gone, when), changed=arg)
         case "event cancel":
             view = await service.cancel_event(core=core, actor=actor, ref=arg)
             text = f"{view.name} is cancelled; its {view.subscriber_count} subscriber(s) are being told."
@@ -178,6 +212,7 @@ async def _run(
                 tags=cmd.option("tags"),
                 custom_time_delta_seconds=cmd.option("remind"),
                 custom_frequency=cmd.option("every"),
+                occurrence=cmd.option("occurrence"),
             )
             return Reply(render.subscription(sub, when), private=True, changed=str(sub.event_id))
         case "unsubscribe":

@@ -34,35 +34,47 @@ class Spec:
 
 
 EVENT_FIELDS = ("name", "start", "end", "timezone", "description", "location", "link", "remind")
+# A series: `repeat` with an optional end (`until` a date or time, or `count` occurrences).
+SERIES_FIELDS = ("repeat", "until", "count")
+# One occurrence of a series (`occurrence`), or the series from one occurrence on (`from`), by its date.
+OCCURRENCE_FIELDS = ("occurrence", "from")
 
 SPECS: tuple[Spec, ...] = (
     Spec(
         "event create",
-        "Create an event in this channel.",
+        'Create an event in this channel; repeat:"every friday" makes a series (until:DATE or count:N end it).',
         None,
-        EVENT_FIELDS,
+        EVENT_FIELDS + SERIES_FIELDS,
         ("name", "start"),
-        '/event create name:"Game night" start:"friday 20:00" remind:"1d, 1h"',
+        '/event create name:"Game night" start:"friday 20:00" remind:"1d, 1h" repeat:"every friday"',
         public=True,
     ),
     Spec(
         "event update",
-        "Change an event (organizer only).",
+        "Change an event, one occurrence, or a series from:DATE on (organizer only).",
         "EVENT",
-        EVENT_FIELDS,
+        EVENT_FIELDS + OCCURRENCE_FIELDS + ("repeat",),
         (),
         '/event update K3XQ7D start:"saturday 20:00"',
         public=True,
     ),
-    Spec("event cancel", "Cancel an event and tell its subscribers (organizer only).", "EVENT", public=True),
+    Spec(
+        "event cancel",
+        "Cancel an event or one occurrence; tell its subscribers (organizer only).",
+        "EVENT",
+        ("occurrence",),
+        (),
+        '/event cancel K3XQ7D occurrence:"fri 11 dec"',
+        public=True,
+    ),
     Spec("event list", "Upcoming events here; `/event list all` includes past ones.", "[all]"),
-    Spec("event info", "Details of one event.", "EVENT"),
+    Spec("event info", "Details of one event (of a series, its next dates).", "EVENT"),
     Spec("event log", "Deliveries of an event's reminders (yours, or all of them for the organizer).", "EVENT"),
     Spec(
         "subscribe",
         "Get reminders for an event.",
         "EVENT",
-        ("tags", "remind", "every"),
+        ("tags", "remind", "every", "occurrence"),
         (),
         '/subscribe K3XQ7D tags:dm,email remind:"1d, 1h" every:daily',
     ),

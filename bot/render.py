@@ -13,6 +13,7 @@ from core.views import (
     FollowsView,
     IntegrationTestResult,
     IntegrationView,
+    OccurrenceView,
     PublicFeedView,
     SubscriptionView,
     UserView,
@@ -50,7 +51,20 @@ def event(view: EventView, when: TimeFormat) -> str:
             lines.append(f"  {label}: {value}")
     if view.channel:
         lines.append(f"  Channel: {view.channel}")
+    if view.recurrence:
+        lines.append(f"  Repeats: {view.recurrence}")
+        lines.append("  Next dates: " + ("; ".join(when(t) for t in view.next_occurrences) or "none left"))
     return "\n".join(lines)
+
+
+def occurrence_cancelled(view: OccurrenceView, when: TimeFormat) -> str:
+    """The answer to cancelling one occurrence of a series."""
+    return f"The occurrence of {when(view.original_start)} is cancelled; its subscribers are being told."
+
+
+def occurrence_moved(view: OccurrenceView, when: TimeFormat) -> str:
+    """The answer to moving one occurrence of a series."""
+    return f"The occurrence of {when(view.original_start)} now starts {when(view.start_at)}."
 
 
 def event_line(view: EventView, when: TimeFormat) -> str:
@@ -72,6 +86,8 @@ def subscription(view: SubscriptionView, when: TimeFormat) -> str:
     if view.custom_frequency != "none":
         timing = f"{timing} + {view.custom_frequency} countdown" if timing else f"{view.custom_frequency} countdown"
     lines = [f"Subscribed to {view.event_name} [{view.event_code}] via {how}; reminders: {timing}."]
+    if view.occurrence is not None:
+        lines.append(f"Only the occurrence of {when(view.occurrence)}.")
     if view.next_reminders:
         lines.append("Next: " + "; ".join(when(t) for t in view.next_reminders))
     else:

@@ -108,8 +108,9 @@ def calendar_document(entries: Sequence[CalendarEntry], *, name: str, feed: bool
     for entry in entries:
         calendar.add_component(_component(entry))
     if entries:
-        # Transitions from just before the first start to a year past the last end: enough for every instant shown.
+        # Transitions from just before the first start to a year past the last end (three for a series, whose
+        # occurrences go on): enough for every instant shown.
         first = min(e.start for e in entries) - timedelta(days=1)
-        last = max(e.end for e in entries) + timedelta(days=366)
+        last = max(e.end + timedelta(days=366 * (3 if e.rrule else 1)) for e in entries)
         calendar.add_missing_timezones(first_date=first.date(), last_date=last.date())
     return bytes(calendar.to_ical())

@@ -144,11 +144,31 @@ class Event(Base):
     channel_key: Mapped[str] = mapped_column(String(64), default="", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     schedule_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A series: an RFC 5545 RRULE value (normalized, UNTIL in UTC) expanded from start_at on the zone's wall clock.
+    recurrence: Mapped[str | None] = mapped_column(Text, default=None)
 
     details: Mapped[EventDetails] = relationship(
         back_populates="event", cascade="all, delete-orphan", lazy="joined", uselist=False
     )
     organizer: Mapped[User] = relationship(lazy="joined")
+    exceptions: Mapped[list[OccurrenceException]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="OccurrenceException.original_start"
+    )
+
+
+class OccurrenceException(Base):
+    """One occurrence of a series that the organizer cancelled or moved, keyed by the start the rule gives it."""
+
+    __tablename__ = "occurrence_exceptions"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    original_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    start_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    end_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Whether the subscribers of a cancelled occurrence have been told (by its event's workflow).
+    notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class EventDetails(Base):
@@ -177,6 +197,8 @@ class EventParticipant(Base):
     tags: Mapped[str] = mapped_column(String(500), default="")
     custom_time_delta_seconds: Mapped[str] = mapped_column(String(200), default="")
     custom_frequency: Mapped[str] = mapped_column(String(16), default="none")
+    # Set when the member follows one occurrence of a series (its original start); None follows all of them.
+    occurrence_start: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(lazy="joined")
@@ -219,6 +241,8 @@ class NotificationLog(Base):
     destination: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(16), default="reminder")
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The occurrence of a series (its original start) this delivery is for; None for a one-off event.
+    occurrence_start: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -331,4 +355,6 @@ class Snooze(Base):
     # The instant of the reminder that was snoozed, and when it is sent again.
     reminder_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The occurrence of a series the reminder was for (its original start); None for a one-off event.
+    occurrence_start: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

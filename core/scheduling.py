@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from temporalio.client import Client
@@ -91,7 +91,7 @@ class TemporalScheduler:
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 start_signal=SIGNAL_CHANGED,
                 start_signal_args=[ChangeNotice(reason=reason)],
-                execution_timeout=timedelta(days=3 * 365),
+                # No execution timeout: it would span every continued run, and a weekly series runs for years.
             )
         except WorkflowAlreadyStartedError as exc:
             raise Conflict("This event has already ended; its reminders cannot change.") from exc

@@ -47,9 +47,22 @@ class EventView:
     subscriber_count: int
     # A public .ics of this event (a per-event token in the URL) when SOONISH_PUBLIC_URL is set; else None.
     ics_url: str | None = field(default=None, compare=False)
+    # A series: its normalized RRULE, and the starts of its next occurrences (at most five, cancelled ones left out).
+    recurrence: str | None = None
+    next_occurrences: tuple[datetime, ...] = ()
     # Set on the answer to a create or update whose start was typed as text, so the reply can say how it was read;
     # it describes the request, not the event, so two views of one event still compare equal.
     start_reading: TimeReading | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class OccurrenceView:
+    """One occurrence of an event: where it is now, and the start the series' rule gives it (its identity)."""
+
+    original_start: datetime
+    start_at: datetime
+    end_at: datetime
+    status: str
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,8 @@ class SubscriptionView:
     custom_time_delta_seconds: tuple[int, ...]
     custom_frequency: str
     next_reminders: tuple[datetime, ...]
+    # Set when the subscription follows one occurrence of a series (its original start).
+    occurrence: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -71,11 +71,16 @@ class EventWorkflow:
                 return "completed"
             assert plan.end_at is not None
             self._upcoming = list(plan.upcoming)
+            for original in plan.cancelled_occurrences:
+                await self._cancel(inp.event_id, original)
             horizon = plan.upcoming[-1] if len(plan.upcoming) >= PLAN_LIMIT else None
             if await self._wait_until(horizon or plan.end_at):
                 # Gather the rest of a burst into one plan, but not past the history bound.
                 with contextlib.suppress(TimeoutError):
                     await workflow.wait_condition(self._history_full, timeout=COALESCE)
+            elif horizon is None and plan.open_ended:
+                # A series that never ends and had nothing to plan this far: move the cursor on.
+                after, planned = plan.end_at, planned + len(plan.upcoming) + 1
             elif horizon is None:
                 await workflow.execute_activity_method(
                     PlanningActivities.complete_event,
@@ -108,11 +113,12 @@ class EventWorkflow:
             return False
         return True
 
-    async def _cancel(self, event_id: int) -> None:
-        """Tell the channel and every subscriber once, retrying failed destinations on their own schedule."""
+    async def _cancel(self, event_id: int, occurrence: datetime | None = None) -> None:
+        """Tell the channel and every subscriber once, retrying failed destinations on their own schedule; with
+        `occurrence`, that this occurrence of the series is cancelled."""
         prepared = await workflow.execute_activity_method(
             PreparationActivities.prepare_cancellation,
-            CancelInput(event_id=event_id),
+            CancelInput(event_id=event_id, occurrence=occurrence),
             start_to_close_timeout=PREPARE_TIMEOUT,
             heartbeat_timeout=PREPARE_HEARTBEAT,
             retry_policy=DB_RETRY,

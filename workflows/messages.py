@@ -50,6 +50,10 @@ class Plan:
     start_at: datetime | None = None
     end_at: datetime | None = None
     upcoming: list[datetime] = field(default_factory=list)
+    # A series that never ends: `end_at` is then only when to plan again, never when to complete.
+    open_ended: bool = False
+    # Occurrences cancelled since the last plan whose subscribers are still to be told (original starts).
+    cancelled_occurrences: list[datetime] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -107,9 +111,10 @@ class PrepareInput:
 
 @dataclass(frozen=True)
 class CancelInput:
-    """Create the log rows of an event's cancellation notice, and chunk them."""
+    """Create the log rows of an event's cancellation notice (or of one occurrence's), and chunk them."""
 
     event_id: int
+    occurrence: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -21,19 +21,20 @@ from core.planning import (
     slot_of,
     slot_workflow_id,
 )
-from core.reminders import reminder_instants
-from core.service.events import offsets_of
+from core.recurrence import OccurrenceStatus, Series, series_reminders
+from core.service.events import offsets_of, series_of, start_of
 from core.timeparse import Frequency
 from workflows.activity_context import database_errors
 from workflows.messages import CompleteInput, Plan, PlanInput, SlotInput, SlotNotice
 
 
 async def snoozed_instants(session: AsyncSession, event: Event, after: datetime) -> set[datetime]:
-    """The instants after `after` and before the start at which members asked to be reminded again."""
+    """The instants after `after` at which members asked to be reminded again, each before the start of the
+    occurrence its reminder was for."""
     rows = await session.execute(
-        select(Snooze.due_at).where(Snooze.event_id == event.id, Snooze.due_at > after, Snooze.due_at < event.start_at)
+        select(Snooze.due_at, Snooze.occurrence_start).where(Snooze.event_id == event.id, Snooze.due_at > after)
     )
-    return set(rows.scalars())
+    return {due for due, occurrence in rows if due < start_of(event, occurrence)}
 
 
 class PlanningActivities:
@@ -60,21 +61,29 @@ class PlanningActivities:
                 await session.execute(delete(PlannedReminder).where(PlannedReminder.event_id == event.id))
                 return Plan(status=event.status, start_at=event.start_at, end_at=event.end_at), set()
             floor = max(event.schedule_changed_at, inp.after) if inp.after else event.schedule_changed_at
+            series = series_of(event)
             instants: set[datetime] = set()
             if event.channel_url_encrypted:
-                instants.update(self._instants(event, event.default_offsets, "none", floor))
+                instants.update(self._instants(series, event.default_offsets, "none", floor))
             groups = await session.execute(
                 select(
                     EventParticipant.custom_time_delta_seconds,
                     EventParticipant.custom_frequency,
+                    EventParticipant.occurrence_start,
                     func.min(EventParticipant.joined_at),
                 )
                 .where(EventParticipant.event_id == event.id)
-                .group_by(EventParticipant.custom_time_delta_seconds, EventParticipant.custom_frequency)
+                .group_by(
+                    EventParticipant.custom_time_delta_seconds,
+                    EventParticipant.custom_frequency,
+                    EventParticipant.occurrence_start,
+                )
             )
-            for offsets, frequency, joined in groups:
+            for offsets, frequency, only, joined in groups:
                 joined_at = joined if joined.tzinfo else joined.replace(tzinfo=event.start_at.tzinfo)
-                instants.update(self._instants(event, offsets, frequency, max(floor, joined_at)))
+                if only is not None and only.tzinfo is None:
+                    only = only.replace(tzinfo=event.start_at.tzinfo)
+                instants.update(self._instants(series, offsets, frequency, max(floor, joined_at), only))
             instants.update(await snoozed_instants(session, event, floor))
             upcoming = sorted(instants)[:PLAN_LIMIT]
             before = set(await planned_instants(session, event.id))
@@ -84,19 +93,41 @@ class PlanningActivities:
                     await session.execute(
                         insert(PlannedReminder), [{"event_id": event.id, "due_at": due} for due in upcoming]
                     )
-            plan = Plan(status=event.status, start_at=event.start_at, end_at=event.end_at, upcoming=upcoming)
+            end_at, open_ended = event.end_at, False
+            if event.recurrence:
+                last = series.last_end()
+                if last is None:
+                    # Never completes; with fewer instants than a full plan, plan again some occurrences ahead.
+                    ahead = series.upcoming(inp.now or event.schedule_changed_at, PLAN_LIMIT)
+                    end_at, open_ended = (ahead[-1].start if ahead else event.end_at), True
+                else:
+                    end_at = last
+            pending_notices = [
+                x.original_start for x in event.exceptions if x.status == OccurrenceStatus.CANCELLED and not x.notified
+            ]
+            plan = Plan(
+                status=event.status,
+                start_at=event.start_at,
+                end_at=end_at,
+                upcoming=upcoming,
+                open_ended=open_ended,
+                cancelled_occurrences=pending_notices,
+            )
             return plan, set(upcoming) - before
 
     @staticmethod
-    def _instants(event: Event, offsets: str, frequency: str, after: datetime) -> list[datetime]:
-        return reminder_instants(
-            start=event.start_at,
-            tz=event.timezone,
+    def _instants(
+        series: Series, offsets: str, frequency: str, after: datetime, only: datetime | None = None
+    ) -> list[datetime]:
+        found = series_reminders(
+            series,
             offsets=offsets_of(offsets),
             frequency=Frequency(frequency),
             after=after,
             limit=PLAN_LIMIT,
+            only=only,
         )
+        return [due for due, _ in found]
 
     async def _register(self, upcoming: list[datetime], added: set[datetime], inp: PlanInput) -> None:
         """Make sure a dispatcher runs for each new instant's slot; tell the slots that may have prepared already.

@@ -35,6 +35,7 @@ async def create_rows(session: AsyncSession, kind: str, targets: list[Target]) -
             "destination": t.label[:300],
             "kind": kind,
             "due_at": t.due,
+            "occurrence_start": t.occurrence,
             "status": DeliveryStatus.PENDING,
             "late": False,
             "attempts": 0,
@@ -130,7 +131,10 @@ class PreparationActivities:
 
     @activity.defn(name="prepare_cancellation")
     async def prepare_cancellation(self, inp: CancelInput) -> Prepared:
-        """Log rows for a cancelled event's notice to its channel and every subscriber, and their chunks."""
+        """Log rows for a cancelled event's notice to its channel and every subscriber, and their chunks; with
+        `inp.occurrence`, the notice that this one occurrence of a series is cancelled."""
+        if inp.occurrence is not None:
+            return await self._cancel_occurrence(inp.event_id, inp.occurrence)
         async with heartbeating(), database_errors(), self._sessions.begin() as session:
             audience = await load_audience(session, [inp.event_id], status=EventStatus.CANCELLED)
             event = audience.events.get(inp.event_id)
@@ -145,5 +149,27 @@ class PreparationActivities:
                 lo=start,
                 hi=start + timedelta(microseconds=1),
                 event_id=inp.event_id,
+            )
+        return Prepared(instants=instants, rows=created)
+
+    async def _cancel_occurrence(self, event_id: int, original: datetime) -> Prepared:
+        async with heartbeating(), database_errors(), self._sessions.begin() as session:
+            audience = await load_audience(session, [event_id], status=EventStatus.SCHEDULED)
+            event = audience.events.get(event_id)
+            if event is None:
+                return Prepared()
+            targets = TargetBuilder(audience, kind="cancellation", secrets=None).occurrence_cancellations(
+                [(event_id, original)]
+            )
+            created = await create_rows(session, "cancellation", targets)
+            for exception in event.exceptions:
+                if exception.original_start == original:
+                    exception.notified = True
+            instants = await chunks_of(
+                session,
+                kind="cancellation",
+                lo=original,
+                hi=original + timedelta(microseconds=1),
+                event_id=event_id,
             )
         return Prepared(instants=instants, rows=created)

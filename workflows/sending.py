@@ -21,6 +21,7 @@ from core.metrics import record_deliveries
 from core.models import DeliveryStatus, Event, EventStatus, Integration, NotificationLog, utcnow
 from core.notices import SNOOZE_SECONDS, Message, SnoozeOffer
 from core.secrets import SecretBox
+from core.service.events import series_of, start_of
 from workflows.activity_context import database_errors, heartbeating
 from workflows.destinations import deliver, prepare
 from workflows.messages import LATE_AFTER, MAX_SEND_ATTEMPTS, Chunk, ChunkInput, ChunkResult
@@ -123,7 +124,9 @@ class SendingActivities:
         audience = await load_audience(session, {r.event_id for r in rows}, user_ids=users)
         builder = TargetBuilder(audience, kind=chunk.kind, secrets=self._secrets if decrypt else None)
         if chunk.kind == "cancellation":
-            targets = builder.cancellation()
+            targets = builder.cancellation() + builder.occurrence_cancellations(
+                (r.event_id, r.occurrence_start) for r in rows if r.occurrence_start is not None
+            )
         elif chunk.kind == "snooze":
             await load_snoozes(session, audience, chunk.due, chunk.due + timedelta(microseconds=1))
             targets = builder.snoozes(chunk.due, chunk.due + timedelta(microseconds=1))
@@ -182,7 +185,12 @@ class SendingActivities:
             to_send.append((row, target))
 
         late = not cancelling and fired - chunk.due > self._late_after
-        messages = {e.id: self._message(e, chunk, late, self._snooze_seconds) for e in events.values()}
+        messages = {
+            (r.event_id, r.occurrence_start): self._message(
+                events[r.event_id], chunk, late, self._snooze_seconds, r.occurrence_start
+            )
+            for r, _ in to_send
+        }
         result: defaultdict[str, int] = defaultdict(int)
         await self._record(settled, chunk=chunk, late=late, result=result, final=True)
         await self._send_window(to_send, messages, chunk=chunk, late=late, final_attempt=final_attempt, result=result)
@@ -198,10 +206,11 @@ class SendingActivities:
         row: NotificationLog, event: Event | None, current: dict[str, Target], fired: datetime, cancelling: bool
     ) -> str | None:
         """Why a prepared delivery must not go out now, if it must not."""
-        wanted = EventStatus.CANCELLED if cancelling else EventStatus.SCHEDULED
+        # One cancelled occurrence of a series is told while the series itself goes on.
+        wanted = EventStatus.CANCELLED if cancelling and row.occurrence_start is None else EventStatus.SCHEDULED
         if event is None or event.status != wanted:
             return f"the event is {event.status if event else 'gone'}"
-        if not cancelling and fired >= event.start_at:
+        if not cancelling and fired >= start_of(event, row.occurrence_start):
             return "the event had started before this reminder ran"
         if row.idempotency_key not in current:
             # Recomputed from the database as it is now: a move, an unsubscribe, a changed subscription or a
@@ -210,14 +219,21 @@ class SendingActivities:
         return None
 
     @staticmethod
-    def _message(event: Event, chunk: Chunk, late: bool, snooze_seconds: int) -> Message:
+    def _message(
+        event: Event, chunk: Chunk, late: bool, snooze_seconds: int, occurrence: datetime | None = None
+    ) -> Message:
         if chunk.kind == "cancellation":
-            return notices.cancellation(name=event.name, start=event.start_at, tz=event.timezone)
+            start = occurrence or event.start_at
+            if occurrence is None and event.recurrence:
+                # A whole series: the notice names the next occurrence that will not happen.
+                start = next((o.start for o in series_of(event).upcoming(utcnow(), 1)), start)
+            return notices.cancellation(name=event.name, start=start, tz=event.timezone)
+        start = start_of(event, occurrence)
         # "Remind me again" only where the reminder again would still come before the start.
-        useful = chunk.due + timedelta(seconds=snooze_seconds) < event.start_at
+        useful = chunk.due + timedelta(seconds=snooze_seconds) < start
         return notices.reminder(
             name=event.name,
-            start=event.start_at,
+            start=start,
             tz=event.timezone,
             due=chunk.due,
             location=event.details.location,
@@ -230,7 +246,7 @@ class SendingActivities:
     async def _send_window(
         self,
         to_send: list[tuple[NotificationLog, Target]],
-        messages: dict[int, Message],
+        messages: dict[tuple[int, datetime | None], Message],
         *,
         chunk: Chunk,
         late: bool,
@@ -245,7 +261,10 @@ class SendingActivities:
             url = target.destination.url
             try:
                 outcome = await deliver(
-                    self._sender, target.destination, messages[row.event_id], key=row.idempotency_key
+                    self._sender,
+                    target.destination,
+                    messages[(row.event_id, row.occurrence_start)],
+                    key=row.idempotency_key,
                 )
             except Exception as exc:  # a sender bug must not take the chunk down
                 log.warning("delivery raised %s", type(exc).__name__)

@@ -12,10 +12,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.destinations import Destination
-from core.models import Event, EventParticipant, EventStatus, Integration, NotificationLog, Snooze
-from core.reminders import reminder_instants
+from core.models import (
+    Event,
+    EventParticipant,
+    EventStatus,
+    Integration,
+    NotificationLog,
+    OccurrenceException,
+    Snooze,
+)
+from core.recurrence import OccurrenceStatus, series_reminders
 from core.secrets import SecretBox
-from core.service.events import offsets_of
+from core.service.events import offsets_of, series_of, start_of
 from core.tags import DM_TAG, split_stored
 from core.timeparse import Frequency
 from workflows.destinations import channel_destination, dm_of, has_dm, integration_destination
@@ -38,6 +46,12 @@ class Target:
     label: str
     destination: Destination | None = None
     error: str | None = None
+    # The occurrence of a series (its original start) the delivery is for; None for a one-off event.
+    occurrence: datetime | None = None
+
+
+# One due instant of a recipient, with the occurrence it is for.
+Due = tuple[datetime, datetime | None]
 
 
 @dataclass
@@ -51,9 +65,16 @@ class Audience:
     snoozes: dict[int, list[Snooze]] = field(default_factory=lambda: defaultdict(list))
 
 
-def delivery_key(kind: str, event_id: int, due: datetime, who: int | None, destination: str) -> str:
-    """The idempotency key of one delivery: the same reminder to the same destination is one log row, ever."""
+def delivery_key(
+    kind: str, event_id: int, due: datetime, who: int | None, destination: str, occurrence: datetime | None = None
+) -> str:
+    """The idempotency key of one delivery: the same reminder to the same destination is one log row, ever.
+
+    A series' deliveries carry the occurrence too, so reminders of two occurrences due at one instant never merge.
+    """
     raw = f"{kind}|{event_id}|{due.isoformat()}|{who if who is not None else 'channel'}|{destination}"
+    if occurrence is not None:
+        raw += f"|{occurrence.astimezone(due.tzinfo).isoformat()}"
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -98,19 +119,26 @@ async def load_snoozes(session: AsyncSession, audience: Audience, lo: datetime, 
             audience.snoozes[found.event_id].append(found)
 
 
-def _instants_in(event: Event, offsets: str, frequency: str, lo: datetime, hi: datetime) -> list[datetime]:
-    return [
-        i
-        for i in reminder_instants(
-            start=event.start_at,
-            tz=event.timezone,
-            offsets=offsets_of(offsets),
-            frequency=Frequency(frequency),
-            after=lo - timedelta(microseconds=1),
-            limit=_PER_WINDOW,
-        )
-        if i < hi
-    ]
+def _cancelled(event: Event, occurrence: datetime | None) -> bool:
+    return occurrence is not None and any(
+        x.original_start == occurrence and x.status == OccurrenceStatus.CANCELLED for x in event.exceptions
+    )
+
+
+def _instants_in(
+    event: Event, offsets: str, frequency: str, lo: datetime, hi: datetime, only: datetime | None = None
+) -> list[Due]:
+    found = series_reminders(
+        series_of(event),
+        offsets=offsets_of(offsets),
+        frequency=Frequency(frequency),
+        after=lo - timedelta(microseconds=1),
+        before=hi,
+        limit=_PER_WINDOW,
+        only=only,
+    )
+    series = event.recurrence is not None
+    return [(due, occurrence.original if series else None) for due, occurrence in found]
 
 
 class TargetBuilder:
@@ -128,20 +156,20 @@ class TargetBuilder:
         for event in self._audience.events.values():
             if event.status != EventStatus.SCHEDULED:
                 continue
-            dues: dict[int | None, list[datetime]] = {}
+            dues: dict[int | None, list[Due]] = {}
             if event.channel_url_encrypted:
                 dues[None] = [
                     d
                     for d in _instants_in(event, event.default_offsets, "none", lo, hi)
-                    if d > event.schedule_changed_at
+                    if d[0] > event.schedule_changed_at
                 ]
-            groups: dict[tuple[str, str], list[datetime]] = {}
+            groups: dict[tuple[str, str, datetime | None], list[Due]] = {}
             for p in self._audience.participants.get(event.id, []):
-                group = (p.custom_time_delta_seconds, p.custom_frequency)
+                group = (p.custom_time_delta_seconds, p.custom_frequency, p.occurrence_start)
                 if group not in groups:
-                    groups[group] = _instants_in(event, *group, lo, hi)
+                    groups[group] = _instants_in(event, *group[:2], lo, hi, only=group[2])
                 floor = max(p.joined_at, event.schedule_changed_at)
-                dues[p.id] = [d for d in groups[group] if d > floor]
+                dues[p.id] = [d for d in groups[group] if d[0] > floor]
             targets.extend(self._for_event(event, dues))
         return targets
 
@@ -151,9 +179,29 @@ class TargetBuilder:
         for event in self._audience.events.values():
             if event.status != EventStatus.CANCELLED:
                 continue
-            dues: dict[int | None, list[datetime]] = {p.id: [event.start_at] for p in self._participants(event)}
+            dues: dict[int | None, list[Due]] = {p.id: [(event.start_at, None)] for p in self._participants(event)}
             if event.channel_url_encrypted:
-                dues[None] = [event.start_at]
+                dues[None] = [(event.start_at, None)]
+            targets.extend(self._for_event(event, dues))
+        return targets
+
+    def occurrence_cancellations(self, wanted: Iterable[tuple[int, datetime]]) -> list[Target]:
+        """The notice that one occurrence of a series is cancelled, to the channel and to its subscribers (of the
+        whole series, or of that occurrence); only for occurrences cancelled now."""
+        targets: list[Target] = []
+        for event_id, original in sorted(set(wanted)):
+            event = self._audience.events.get(event_id)
+            if event is None or event.status != EventStatus.SCHEDULED:
+                continue
+            cancelled = {x.original_start for x in event.exceptions if x.status == OccurrenceStatus.CANCELLED}
+            if original not in cancelled:
+                continue
+            due: Due = (original, original)
+            dues: dict[int | None, list[Due]] = {
+                p.id: [due] for p in self._participants(event) if p.occurrence_start in (None, original)
+            }
+            if event.channel_url_encrypted:
+                dues[None] = [due]
             targets.extend(self._for_event(event, dues))
         return targets
 
@@ -168,14 +216,16 @@ class TargetBuilder:
             channel = channel_destination(event, self._secrets) if self._secrets is not None else None
             for snoozed in self._audience.snoozes.get(event.id, []):
                 p = members.get(snoozed.user_id)
-                due = snoozed.due_at
+                due, occurrence = snoozed.due_at, snoozed.occurrence_start
                 # A member who left and joined again after snoozing starts afresh.
-                if p is None or p.joined_at > snoozed.created_at or not lo <= due < hi or due >= event.start_at:
+                if p is None or p.joined_at > snoozed.created_at or not lo <= due < hi:
+                    continue
+                if due >= start_of(event, occurrence) or _cancelled(event, occurrence):
                     continue
                 error = None if has_dm(p.user) else f"direct messages on {p.user.platform} are not available"
                 targets.append(
                     Target(
-                        key=delivery_key("snooze", event.id, due, p.user_id, DM_TAG),
+                        key=delivery_key("snooze", event.id, due, p.user_id, DM_TAG, occurrence),
                         event_id=event.id,
                         due=due,
                         user_id=p.user_id,
@@ -183,6 +233,7 @@ class TargetBuilder:
                         label="direct message",
                         destination=dm_of(p.user, channel) if self._secrets else None,
                         error=error,
+                        occurrence=occurrence,
                     )
                 )
         return targets
@@ -190,22 +241,23 @@ class TargetBuilder:
     def _participants(self, event: Event) -> list[EventParticipant]:
         return self._audience.participants.get(event.id, [])
 
-    def _for_event(self, event: Event, dues: dict[int | None, list[datetime]]) -> list[Target]:
+    def _for_event(self, event: Event, dues: dict[int | None, list[Due]]) -> list[Target]:
         kind = self._kind
         targets: list[Target] = []
         channel = None
         if self._secrets is not None and any(dues.values()):
             channel = channel_destination(event, self._secrets)
-        for due in dues.get(None, []):
+        for due, occurrence in dues.get(None, []):
             targets.append(
                 Target(
-                    key=delivery_key(kind, event.id, due, None, "channel"),
+                    key=delivery_key(kind, event.id, due, None, "channel", occurrence),
                     event_id=event.id,
                     due=due,
                     user_id=None,
                     integration_id=None,
                     label=f"channel {event.channel_label}",
                     destination=channel,
+                    occurrence=occurrence,
                 )
             )
         for p in self._participants(event):
@@ -228,11 +280,11 @@ class TargetBuilder:
                             None,
                         )
                     )
-            for due in dues[p.id]:
+            for due, occurrence in dues[p.id]:
                 for name, integration_id, label, destination, error in chosen:
                     targets.append(
                         Target(
-                            key=delivery_key(kind, event.id, due, p.user_id, name),
+                            key=delivery_key(kind, event.id, due, p.user_id, name, occurrence),
                             event_id=event.id,
                             due=due,
                             user_id=p.user_id,
@@ -240,6 +292,7 @@ class TargetBuilder:
                             label=label,
                             destination=destination,
                             error=error,
+                            occurrence=occurrence,
                         )
                     )
         return targets
@@ -254,20 +307,44 @@ class TargetBuilder:
 
 @dataclass(frozen=True)
 class Dependencies:
-    """What the deliveries of some log rows depend on: their events' schedule and status, the subscriptions and
-    the destinations. Two equal values mean the same deliveries are due."""
+    """What the deliveries of some log rows depend on: their events' schedule, rule and status, the series'
+    cancelled and moved occurrences, the subscriptions and the destinations. Two equal values mean the same
+    deliveries are due."""
 
     events: frozenset[tuple[object, ...]]
     participants: frozenset[tuple[object, ...]]
     integrations: frozenset[tuple[object, ...]]
+    # A series' cancelled and moved occurrences.
+    exceptions: frozenset[tuple[object, ...]] = frozenset()
 
 
 def _event_columns(e: Event) -> tuple[object, ...]:
-    return (e.id, e.status, e.start_at, e.schedule_changed_at, e.default_offsets, e.channel_url_encrypted is not None)
+    return (
+        e.id,
+        e.status,
+        e.start_at,
+        e.schedule_changed_at,
+        e.default_offsets,
+        e.channel_url_encrypted is not None,
+        e.recurrence,
+    )
 
 
 def _participant_columns(p: EventParticipant) -> tuple[object, ...]:
-    return (p.id, p.event_id, p.user_id, p.tags, p.custom_time_delta_seconds, p.custom_frequency, p.joined_at)
+    return (
+        p.id,
+        p.event_id,
+        p.user_id,
+        p.tags,
+        p.custom_time_delta_seconds,
+        p.custom_frequency,
+        p.joined_at,
+        p.occurrence_start,
+    )
+
+
+def _exception_columns(x: OccurrenceException) -> tuple[object, ...]:
+    return (x.event_id, x.original_start, x.status, x.start_at, x.end_at)
 
 
 def _integration_columns(i: Integration) -> tuple[object, ...]:
@@ -280,6 +357,7 @@ def dependencies_of(audience: Audience) -> Dependencies:
         events=frozenset(_event_columns(e) for e in audience.events.values()),
         participants=frozenset(_participant_columns(p) for ps in audience.participants.values() for p in ps),
         integrations=frozenset(_integration_columns(i) for its in audience.integrations.values() for i in its),
+        exceptions=frozenset(_exception_columns(x) for e in audience.events.values() for x in e.exceptions),
     )
 
 
@@ -298,9 +376,22 @@ async def dependencies(session: AsyncSession, rows: Iterable[NotificationLog]) -
                 Event.schedule_changed_at,
                 Event.default_offsets,
                 Event.channel_url_encrypted.is_not(None),
+                Event.recurrence,
             ).where(Event.id.in_(part))
         )
         events.update(tuple(row) for row in found)
+    exceptions: set[tuple[object, ...]] = set()
+    for part in batches(e[0] for e in events if isinstance(e[0], int)):
+        found = await session.execute(
+            select(
+                OccurrenceException.event_id,
+                OccurrenceException.original_start,
+                OccurrenceException.status,
+                OccurrenceException.start_at,
+                OccurrenceException.end_at,
+            ).where(OccurrenceException.event_id.in_(part))
+        )
+        exceptions.update(tuple(row) for row in found)
     participants: set[tuple[object, ...]] = set()
     for part in batches(e[0] for e in events if isinstance(e[0], int)):
         found = await session.execute(
@@ -312,6 +403,7 @@ async def dependencies(session: AsyncSession, rows: Iterable[NotificationLog]) -
                 EventParticipant.custom_time_delta_seconds,
                 EventParticipant.custom_frequency,
                 EventParticipant.joined_at,
+                EventParticipant.occurrence_start,
             ).where(EventParticipant.event_id.in_(part), EventParticipant.user_id.in_(users))
         )
         participants.update(tuple(row) for row in found)
@@ -323,4 +415,4 @@ async def dependencies(session: AsyncSession, rows: Iterable[NotificationLog]) -
             )
         )
         integrations.update(tuple(row) for row in found)
-    return Dependencies(frozenset(events), frozenset(participants), frozenset(integrations))
+    return Dependencies(frozenset(events), frozenset(participants), frozenset(integrations), frozenset(exceptions))

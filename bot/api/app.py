@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.api import schemas
 from bot.probes import CommandCounter
 from core import service
-from core.errors import RateLimited, SoonishError, Unauthenticated
+from core.errors import InvalidInput, RateLimited, SoonishError, Unauthenticated
 from core.service import Core
 from core.views import Actor, CalendarFile
 
@@ -87,8 +87,49 @@ async def show_event(event_id: str, core: CoreDep, actor: ActorDep) -> schemas.E
 
 @router.post("/events/{event_id}/update", tags=["events"])
 async def update_event(event_id: str, body: schemas.EventUpdate, core: CoreDep, actor: ActorDep) -> schemas.Event:
-    """Change an event (organizer only); a new time moves every pending reminder."""
+    """Change an event (organizer only); a new time moves every pending reminder. With from_occurrence, change a
+    series from that occurrence on (it is split there; the answer is the new series)."""
+    if body.from_occurrence:
+        view = await service.change_series_from(
+            core=core,
+            actor=actor,
+            ref=event_id,
+            occurrence=body.from_occurrence,
+            patch=body.patch(),
+            repeat=body.recurrence,
+        )
+        return schemas.Event.of(view)
+    if body.recurrence:
+        raise InvalidInput(
+            "A new recurrence goes with from_occurrence (the occurrence it starts from).", field="recurrence"
+        )
     return schemas.Event.of(await service.update_event(core=core, actor=actor, ref=event_id, patch=body.patch()))
+
+
+@router.get("/events/{event_id}/occurrences", tags=["events"])
+async def list_occurrences(event_id: str, core: CoreDep, actor: ActorDep, limit: int = 10) -> list[schemas.Occurrence]:
+    """The event's occurrences that have not ended, soonest first (a one-off event has one); cancelled ones too."""
+    views = await service.list_occurrences(core=core, actor=actor, ref=event_id, limit=limit)
+    return [schemas.Occurrence.of(view) for view in views]
+
+
+@router.post("/events/{event_id}/occurrences/{start_time}/cancel", tags=["events"])
+async def cancel_occurrence(event_id: str, start_time: str, core: CoreDep, actor: ActorDep) -> schemas.Occurrence:
+    """Cancel one occurrence of a series, named by its original start_time (organizer only); its subscribers are
+    told and nobody is reminded of it."""
+    view = await service.cancel_occurrence(core=core, actor=actor, ref=event_id, occurrence=start_time)
+    return schemas.Occurrence.of(view)
+
+
+@router.post("/events/{event_id}/occurrences/{start_time}/move", tags=["events"])
+async def move_occurrence(
+    event_id: str, start_time: str, body: schemas.OccurrenceMove, core: CoreDep, actor: ActorDep
+) -> schemas.Occurrence:
+    """Move one occurrence of a series (organizer only); it stays between the occurrences before and after it."""
+    view = await service.move_occurrence(
+        core=core, actor=actor, ref=event_id, occurrence=start_time, start=body.start_time
+    )
+    return schemas.Occurrence.of(view)
 
 
 @router.post("/events/{event_id}/cancel", tags=["events"])
@@ -121,6 +162,7 @@ async def subscribe(
         tags=body.tags,
         custom_time_delta_seconds=body.custom_time_delta_seconds,
         custom_frequency=body.custom_frequency,
+        occurrence=body.occurrence,
     )
     return schemas.Subscription.of(view)
 

@@ -21,6 +21,7 @@ from core.views import (
     FollowsView,
     IntegrationTestResult,
     IntegrationView,
+    OccurrenceView,
     SubscriptionView,
     UserView,
 )
@@ -78,6 +79,13 @@ class EventCreate(_Request):
     link: UrlText = ""
     channel_url: UrlText | None = Field(default=None, description="Apprise URL of the channel the event came from.")
     default_time_delta_seconds: Offsets = Field(default=None, description="Reminder offsets before the start.")
+    recurrence: ShortText | None = Field(
+        default=None,
+        description="Makes a series: RRULE text ('FREQ=WEEKLY;BYDAY=FR') or a phrase ('every friday', 'weekly', "
+        "'every 2 weeks', 'every weekday', 'monthly on the last friday', 'monthly on the last day').",
+    )
+    until: ShortText | None = Field(default=None, description="The series' last day or instant, read in `timezone`.")
+    count: int | None = Field(default=None, description="How many occurrences the series has.")
 
     def draft(self) -> EventDraft:
         """The core's input for this request."""
@@ -91,6 +99,9 @@ class EventCreate(_Request):
             link=self.link,
             default_offsets=self.default_time_delta_seconds,
             channel_url=self.channel_url,
+            repeat=self.recurrence,
+            until=self.until,
+            count=self.count,
         )
 
 
@@ -105,6 +116,12 @@ class EventUpdate(_Request):
     location: ShortText | None = None
     link: UrlText | None = None
     default_time_delta_seconds: Offsets = None
+    from_occurrence: ShortText | None = Field(
+        default=None,
+        description="Change a series from this occurrence on (its original start_time, or a date): the series is "
+        "split there and the answer is the new series; earlier occurrences stay as they were.",
+    )
+    recurrence: ShortText | None = Field(default=None, description="With from_occurrence: a new rule from there on.")
 
     def patch(self) -> EventPatch:
         """The core's input for this request."""
@@ -126,6 +143,34 @@ class SubscriptionRequest(_Request):
     tags: Tags = Field(default=None, description="Tags of your integrations; all of them when left out.")
     custom_time_delta_seconds: Offsets = Field(default=None, description="Reminder offsets before the start.")
     custom_frequency: ShortText | None = Field(default=None, description="none, hourly, daily or weekly countdown.")
+    occurrence: ShortText | None = Field(
+        default=None, description="Of a series, follow only this occurrence (its start_time, or a date)."
+    )
+
+
+class OccurrenceMove(_Request):
+    """Where one occurrence of a series moves to."""
+
+    start_time: ShortText = Field(description="The new start, ISO 8601 or natural language, in the event's zone.")
+
+
+class Occurrence(BaseModel):
+    """One occurrence of an event; `original_start_time` (the rule's start) names it in the occurrence URLs."""
+
+    start_time: datetime
+    end_time: datetime
+    status: str = Field(description="scheduled, moved or cancelled.")
+    original_start_time: datetime
+
+    @classmethod
+    def of(cls, view: OccurrenceView) -> Self:
+        """Render the core's view."""
+        return cls(
+            start_time=view.start_at,
+            end_time=view.end_at,
+            status=view.status,
+            original_start_time=view.original_start,
+        )
 
 
 class IntegrationCreate(_Request):
@@ -174,6 +219,10 @@ class Event(BaseModel):
     link: str
     channel: str | None = Field(description="The originating channel's URL, masked.")
     subscriber_count: int
+    recurrence: str | None = Field(default=None, description="A series' rule, as normalized RRULE text.")
+    next_occurrences: list[datetime] = Field(
+        default_factory=list, description="A series' next starts (at most five, cancelled ones left out)."
+    )
     start_read_as: str | None = Field(
         default=None, description="After a create or update with a typed start_time: how it was read, in `timezone`."
     )
@@ -199,6 +248,8 @@ class Event(BaseModel):
             link=view.link,
             channel=view.channel,
             subscriber_count=view.subscriber_count,
+            recurrence=view.recurrence,
+            next_occurrences=list(view.next_occurrences),
             start_read_as=render.start_reading(view, render.local_time(view.timezone)) or None,
             ics_url=view.ics_url,
         )
@@ -214,6 +265,7 @@ class Subscription(BaseModel):
     custom_time_delta_seconds: list[int]
     custom_frequency: str
     next_reminders: list[datetime]
+    occurrence: datetime | None = Field(default=None, description="The one occurrence followed, if only one.")
 
     @classmethod
     def of(cls, view: SubscriptionView) -> Self:
@@ -226,6 +278,7 @@ class Subscription(BaseModel):
             custom_time_delta_seconds=list(view.custom_time_delta_seconds),
             custom_frequency=view.custom_frequency,
             next_reminders=list(view.next_reminders),
+            occurrence=view.occurrence,
         )
 
 

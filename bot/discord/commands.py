@@ -105,6 +105,9 @@ event = app_commands.Group(
     remind="Channel and default reminders before the start, such as 1d, 1h",
     timezone="The zone the times are in (default: yours)",
     link="A link for the event",
+    repeat="Make it a series: weekly, every friday, every 2 weeks, monthly on the last friday, or RRULE text",
+    until="The series' last day (default: it goes on)",
+    count="How many occurrences the series has",
 )
 async def event_create(
     interaction: Interaction,
@@ -116,6 +119,9 @@ async def event_create(
     remind: str | None = None,
     timezone: str | None = None,
     link: str | None = None,
+    repeat: str | None = None,
+    until: str | None = None,
+    count: str | None = None,
 ) -> None:
     """Create an event from the options, or from a form when no name or start is given."""
     if not name and not start:
@@ -124,6 +130,7 @@ async def event_create(
     fields: dict[str, str | None] = {"name": name, "start": start, "end": end, "description": description}
     fields.update(location=location)
     fields.update(remind=remind, timezone=timezone, link=link)
+    fields.update(repeat=repeat, until=until, count=count)
     await create_event(interaction, _draft(interaction, fields))
 
 
@@ -139,7 +146,11 @@ async def event_create(
     remind="New channel and default reminders before the start, such as 1d, 1h",
     timezone="The zone the new times are in",
     link="A new link",
+    occurrence="Of a series: change only the occurrence on this date (give its new start)",
+    from_="Of a series: change it from the occurrence on this date on (earlier ones stay)",
+    repeat="With from: a new repetition from there on",
 )
+@app_commands.rename(from_="from")
 async def event_update(
     interaction: Interaction,
     event: str,
@@ -151,8 +162,11 @@ async def event_update(
     remind: str | None = None,
     timezone: str | None = None,
     link: str | None = None,
+    occurrence: str | None = None,
+    from_: str | None = None,
+    repeat: str | None = None,
 ) -> None:
-    """Change an event (organizer or Manage Events)."""
+    """Change an event (organizer or Manage Events), one occurrence of a series, or a series from a date on."""
     await run(
         interaction,
         "event update",
@@ -165,15 +179,21 @@ async def event_update(
         remind=remind,
         timezone=timezone,
         link=link,
+        occurrence=occurrence,
+        repeat=repeat,
+        **{"from": from_},
     )
 
 
 @event.command(name="cancel", description=BY_WORDS["event cancel"].summary)
 @app_commands.autocomplete(event=upcoming_events)
-@app_commands.describe(event="The event to cancel: start typing its name, or give its code")
-async def event_cancel(interaction: Interaction, event: str) -> None:
-    """Cancel an event (organizer or Manage Events); its subscribers are told."""
-    await run(interaction, "event cancel", event)
+@app_commands.describe(
+    event="The event to cancel: start typing its name, or give its code",
+    occurrence="Of a series: cancel only the occurrence on this date",
+)
+async def event_cancel(interaction: Interaction, event: str, occurrence: str | None = None) -> None:
+    """Cancel an event, or one occurrence of a series (organizer or Manage Events); its subscribers are told."""
+    await run(interaction, "event cancel", event, occurrence=occurrence)
 
 
 @event.command(name="list", description=BY_WORDS["event list"].summary)
@@ -207,12 +227,18 @@ async def event_log(interaction: Interaction, event: str) -> None:
     tags="How to reach you: dm, or the tags of your destinations",
     remind="When, before the start: 1d, 1h",
     every="A countdown: hourly, daily or weekly",
+    occurrence="Of a series: only the occurrence on this date (default: all of them)",
 )
 async def subscribe(
-    interaction: Interaction, event: str, tags: str | None = None, remind: str | None = None, every: str | None = None
+    interaction: Interaction,
+    event: str,
+    tags: str | None = None,
+    remind: str | None = None,
+    every: str | None = None,
+    occurrence: str | None = None,
 ) -> None:
     """Get reminders for an event."""
-    await run(interaction, "subscribe", event, tags=tags, remind=remind, every=every)
+    await run(interaction, "subscribe", event, tags=tags, remind=remind, every=every, occurrence=occurrence)
 
 
 @app_commands.command(name="unsubscribe", description=BY_WORDS["unsubscribe"].summary)

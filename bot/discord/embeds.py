@@ -44,6 +44,10 @@ def event_embed(view: EventView) -> discord.Embed:
         embed.add_field(name="Where", value=view.location[:1024], inline=False)
     if view.link:
         embed.add_field(name="Link", value=view.link[:1024], inline=False)
+    if view.recurrence:
+        embed.add_field(name="Repeats", value=view.recurrence[:1024], inline=False)
+        upcoming = "\n".join(timestamp(t) for t in view.next_occurrences) or "none left"
+        embed.add_field(name="Next dates", value=upcoming, inline=False)
     reminders = format_offsets(view.default_offsets) or "none"
     embed.add_field(name="Reminders", value=f"{reminders} before", inline=True)
     embed.add_field(name="Subscribed", value=str(view.subscriber_count), inline=True)

@@ -70,6 +70,9 @@ def event_blocks(view: EventView, *, note: str = "", calendar: bool = False) -> 
     for label, value in (("Where", view.location), ("Link", view.link)):
         if value:
             lines.append(f"{label}: {escape(value)}")
+    if view.recurrence:
+        lines.append(f"Repeats `{escape(view.recurrence)}`")
+        lines.append("Next: " + (", ".join(when(t) for t in view.next_occurrences) or "none left"))
     found = sections("\n".join(lines))
     if view.description:
         found += sections(escape(view.description))

@@ -33,6 +33,7 @@ from core.service.keys import (
     list_api_keys,
     revoke_api_key,
 )
+from core.service.occurrences import cancel_occurrence, change_series_from, list_occurrences, move_occurrence
 from core.service.snoozes import SnoozeView, snooze
 from core.service.subscriptions import subscribe, unsubscribe
 from core.service.users import set_defaults, set_timezone, show_user
@@ -50,6 +51,8 @@ __all__ = [
     "authenticate_api_key",
     "calendar_feed",
     "cancel_event",
+    "cancel_occurrence",
+    "change_series_from",
     "create_api_key",
     "create_event",
     "event_calendar",
@@ -63,7 +66,9 @@ __all__ = [
     "list_events",
     "list_follows",
     "list_integrations",
+    "list_occurrences",
     "member_home",
+    "move_occurrence",
     "public_event_calendar",
     "public_feed",
     "public_feed_calendar",

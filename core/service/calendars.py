@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import secrets
 import string
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -15,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.calendars import CalendarEntry, calendar_document, event_uid, sequence_of
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.models import CalendarFeed, Event, EventParticipant, EventStatus, PublicFeed, User, parse_row_id, utcnow
+from core.recurrence import OccurrenceStatus
 from core.service.channels import channel_key, channel_label, checked_channel
 from core.service.context import Core
-from core.service.events import find_event, offsets_of
+from core.service.events import find_event, offsets_of, series_of
 from core.service.links import event_ics_token
 from core.service.users import user_for
 from core.views import Actor, CalendarFeedView, CalendarFile, PublicFeedView
@@ -36,6 +39,36 @@ SCOPES = ("channel", "tenant")
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def _entries(event: Event, alarms: tuple[int, ...] = (), only: datetime | None = None) -> list[CalendarEntry]:
+    """The event's VEVENTs: a series has its RRULE with cancelled occurrences as EXDATE and each moved one as an
+    override (same UID, RECURRENCE-ID); a member following one occurrence sees that occurrence alone."""
+    entry = _entry(event, alarms)
+    if not event.recurrence:
+        return [entry]
+    series = series_of(event)
+    if only is not None:
+        found = series.find(only)
+        if found is None:
+            return []
+        return [
+            dataclasses.replace(
+                entry,
+                uid=entry.uid.replace("@", f"-{only:%Y%m%dT%H%M%SZ}@"),
+                start=found.start,
+                end=found.end,
+                status=EventStatus.CANCELLED if found.status == OccurrenceStatus.CANCELLED else entry.status,
+            )
+        ]
+    changes = event.exceptions
+    exdates = tuple(x.original_start for x in changes if x.status == OccurrenceStatus.CANCELLED)
+    overrides = [
+        dataclasses.replace(entry, start=x.start_at, end=x.end_at, recurrence_id=x.original_start)
+        for x in changes
+        if x.status == OccurrenceStatus.MOVED and x.start_at is not None and x.end_at is not None
+    ]
+    return [dataclasses.replace(entry, rrule=event.recurrence, exdates=exdates), *overrides]
 
 
 def _entry(event: Event, alarms: tuple[int, ...] = ()) -> CalendarEntry:
@@ -62,7 +95,7 @@ async def event_calendar(*, core: Core, actor: Actor, ref: str | int) -> Calenda
     """The .ics of one event of the actor's tenant."""
     async with core.sessions() as session:
         event = await find_event(session, actor, ref)
-        content = calendar_document([_entry(event)], name=event.name)
+        content = calendar_document(_entries(event), name=event.name)
         return CalendarFile(filename=f"{event.code}.ics", content=content)
 
 
@@ -124,14 +157,14 @@ async def feed_calendar(*, core: Core, token: str) -> CalendarFile:
             raise NotFound(NO_FEED)  # made with a secret key this installation no longer has
         rows = (
             await session.execute(
-                select(Event, EventParticipant.custom_time_delta_seconds)
+                select(Event, EventParticipant.custom_time_delta_seconds, EventParticipant.occurrence_start)
                 .join(EventParticipant, EventParticipant.event_id == Event.id)
                 .where(EventParticipant.user_id == user.id, Event.tenant == user.tenant)
                 .order_by(Event.start_at.desc(), Event.id.desc())
                 .limit(FEED_LIMIT)
             )
         ).all()
-        entries = [_entry(event, offsets_of(deltas)) for event, deltas in reversed(rows)]
+        entries = [e for event, deltas, only in reversed(rows) for e in _entries(event, offsets_of(deltas), only)]
         return CalendarFile(filename="soonish.ics", content=calendar_document(entries, name="Soonish", feed=True))
 
 

@@ -10,12 +10,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, func, not_, select
+from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.destinations import PLATFORMS
 from core.errors import Conflict, InvalidInput, InvalidTime, NotFound, PermissionDenied, SoonishError
-from core.models import Event, EventDetails, EventParticipant, EventStatus, NotificationLog, User, parse_row_id
+from core.models import (
+    Event,
+    EventDetails,
+    EventParticipant,
+    EventStatus,
+    NotificationLog,
+    OccurrenceException,
+    User,
+    parse_row_id,
+    utcnow,
+)
+from core.recurrence import Change, Series, localize, normalize_rule
 from core.service.channels import channel_key, subscribe_followers
 from core.service.context import Core
 from core.service.limits import Action, Charge, charge, refund, tenant_scope, user_scope
@@ -38,6 +49,7 @@ LIST_LIMIT = 25
 LOG_LIMIT = 100
 # The most entries one page of the delivery log may ask for.
 MAX_LOG_PAGE = 500
+NEXT_OCCURRENCES = 5
 
 When = str | datetime
 
@@ -55,6 +67,10 @@ class EventDraft:
     link: str = ""
     default_offsets: str | Sequence[int] | None = None
     channel_url: str | None = None
+    # A series: a phrase ("every friday") or RRULE text, ending at `until` or after `count` occurrences, or never.
+    repeat: str | None = None
+    until: When | None = None
+    count: int | str | None = None
     # True only when a chat front end supplies its own channel destination (not a user-typed URL).
     channel_trusted: bool = False
 
@@ -157,8 +173,54 @@ def offsets_of(text: str) -> tuple[int, ...]:
     return tuple(int(v) for v in text.split(",") if v)
 
 
-def event_view(event: Event, subscriber_count: int) -> EventView:
+def series_of(event: Event) -> Series:
+    """The event's occurrences: itself alone, or its series with the organizer's cancellations and moves."""
+    changes = {
+        x.original_start: Change(original=x.original_start, status=x.status, start=x.start_at, end=x.end_at)
+        for x in event.exceptions
+    }
+    return Series(start=event.start_at, end=event.end_at, tz=event.timezone, rule=event.recurrence, changes=changes)
+
+
+def start_of(event: Event, occurrence: datetime | None) -> datetime:
+    """When the occurrence a delivery is for starts now (moved or not); the event's start for a one-off event."""
+    if occurrence is None:
+        return event.start_at
+    moved = next((x for x in event.exceptions if x.original_start == occurrence and x.start_at is not None), None)
+    return moved.start_at if moved is not None and moved.start_at is not None else occurrence
+
+
+def read_series(
+    draft_repeat: str, *, until: When | None, count: int | str | None, start: datetime, tz: str, now: datetime
+) -> tuple[str, datetime]:
+    """The normalized rule of a `repeat:` text, and the series' first start (the rule's first on or after `start`)."""
+    until_at = None
+    if until is not None and until != "":
+        with about("until"):
+            until_at = _instant(until, tz=tz, now=now, what="end of the series (until)")
+            local = until_at.astimezone(zone(tz))
+            if (local.hour, local.minute, local.second) == (0, 0, 0):
+                # A day ("until:2027-04-02") ends the series after that day, not as it begins.
+                until_at = localize(local.replace(tzinfo=None) + timedelta(days=1), tz) - timedelta(seconds=1)
+    number = None
+    if count is not None and count != "":
+        with about("count"):
+            text = str(count).strip()
+            if not (text.isascii() and text.isdigit()):
+                raise InvalidInput(f"The number of occurrences (count) must be a whole number, not '{text[:20]}'.")
+            number = int(text)
+    with about("repeat"):
+        check_line("repetition", draft_repeat)
+        rule = normalize_rule(draft_repeat, start=start, tz=tz, until=until_at, count=number)
+        first = next(Series(start=start, end=start, tz=tz, rule=rule).starts())
+    return rule, first
+
+
+def event_view(event: Event, subscriber_count: int, now: datetime | None = None) -> EventView:
     """The neutral view of an event row."""
+    upcoming: tuple[datetime, ...] = ()
+    if event.recurrence:
+        upcoming = tuple(o.start for o in series_of(event).upcoming(now or utcnow(), NEXT_OCCURRENCES))
     return EventView(
         id=event.id,
         code=event.code,
@@ -174,6 +236,8 @@ def event_view(event: Event, subscriber_count: int) -> EventView:
         link=event.details.link,
         channel=event.channel_label or None,
         subscriber_count=subscriber_count,
+        recurrence=event.recurrence,
+        next_occurrences=upcoming,
     )
 
 
@@ -258,6 +322,17 @@ async def create_event(*, core: Core, actor: Actor, draft: EventDraft) -> EventV
         with about("end"):
             end = start if not draft.end else _instant(draft.end, tz=tz, now=now, what="end time")
             _check_span(start, end)
+        rule = None
+        if draft.repeat is not None and draft.repeat.strip():
+            rule, first = read_series(draft.repeat, until=draft.until, count=draft.count, start=start, tz=tz, now=now)
+            with about("start"):
+                # "every friday" from a Tuesday starts on the Friday, at the time given.
+                start, end = first, end + (first - start)
+                _check_start(start, now, organizer.timezone)
+        elif draft.until or draft.count:
+            raise InvalidInput(
+                "until and count end a series; give repeat too (for example repeat:weekly).", field="repeat"
+            )
         with about("remind"):
             offsets = _offsets(draft.default_offsets, offsets_of(organizer.default_offsets) or DEFAULT_OFFSETS)
         event = Event(
@@ -275,14 +350,16 @@ async def create_event(*, core: Core, actor: Actor, draft: EventDraft) -> EventV
             channel_key=channel_key(core, channel_url) if channel_url else "",
             created_at=now,
             schedule_changed_at=now,
+            recurrence=rule,
             details=EventDetails(description=description, location=location, link=link),
+            exceptions=[],
         )
         event.code = await _unused_code(session)
         session.add(event)
         await session.flush()
         followers = await subscribe_followers(session, event=event, now=now)
         view = dataclasses.replace(
-            event_view(event, followers), start_reading=reading, ics_url=event_ics_url(core, event.id)
+            event_view(event, followers, now), start_reading=reading, ics_url=event_ics_url(core, event.id)
         )
         uses = await charge(
             session,
@@ -323,6 +400,7 @@ async def update_event(*, core: Core, actor: Actor, ref: str | int, patch: Event
             raise PermissionDenied("Only the event's organizer can change it.")
         if event.status != EventStatus.SCHEDULED:
             raise Conflict(f"This event is {event.status}; it can no longer change.")
+        kept = [(x.original_start, x.status, x.start_at, x.end_at, x.notified, x.changed_at) for x in event.exceptions]
         before = (
             event.name,
             event.start_at,
@@ -342,6 +420,8 @@ async def update_event(*, core: Core, actor: Actor, ref: str | int, patch: Event
             with about("start"):
                 start, reading = _read(patch.start, tz=tz, now=now, what="start time")
                 _check_start(start, now, user.timezone)
+                if event.recurrence:
+                    start = _rebase_series(event, start, tz, now)
             if patch.end is None:
                 end = start + (event.end_at - event.start_at)
         with about("end"):
@@ -382,9 +462,39 @@ async def update_event(*, core: Core, actor: Actor, ref: str | int, patch: Event
                     row.details.location,
                     row.details.link,
                 ) = before
+                if kept and not row.exceptions:
+                    # A series moved as a whole had its cancelled and moved occurrences cleared: bring them back.
+                    row.exceptions.extend(
+                        OccurrenceException(
+                            event_id=row.id,
+                            original_start=o,
+                            status=st,
+                            start_at=a,
+                            end_at=b,
+                            notified=n,
+                            changed_at=c,
+                        )
+                        for o, st, a, b, n, c in kept
+                    )
 
     await signal_change(core, view.id, "updated", undo)
     return view
+
+
+def _rebase_series(event: Event, start: datetime, tz: str, now: datetime) -> datetime:
+    """A series moved as a whole: its first start is the rule's first on or after `start`. Only before it has
+    begun (after, change it from an occurrence on); its cancelled and moved occurrences belonged to the old times."""
+    assert event.recurrence is not None
+    if event.start_at <= now:
+        raise Conflict(
+            "This series has begun; change it from a later occurrence on with from:DATE (earlier ones stay)."
+        )
+    first = next(Series(start=start, end=start, tz=tz, rule=event.recurrence).starts(), None)
+    if first is None:
+        raise InvalidTime("The series' rule gives no occurrence from that start on.")
+    _check_start(first, now, tz)
+    event.exceptions.clear()
+    return first
 
 
 async def cancel_event(*, core: Core, actor: Actor, ref: str | int) -> EventView:
@@ -418,7 +528,8 @@ async def list_events(*, core: Core, actor: Actor, include_past: bool = False) -
         .outerjoin(counts, counts.c.event_id == Event.id)
         .where(Event.tenant == actor.tenant)
     )
-    upcoming = and_(Event.status == EventStatus.SCHEDULED, Event.end_at >= now)
+    # A series stays upcoming while it is scheduled: its workflow completes it after its last occurrence.
+    upcoming = and_(Event.status == EventStatus.SCHEDULED, or_(Event.end_at >= now, Event.recurrence.is_not(None)))
     async with core.sessions() as session:
         rows = list((await session.execute(base.where(upcoming).order_by(Event.start_at).limit(LIST_LIMIT))).all())
         if include_past and len(rows) < LIST_LIMIT:
@@ -432,7 +543,7 @@ async def show_event(*, core: Core, actor: Actor, ref: str | int) -> EventView:
     async with core.sessions() as session:
         event = await find_event(session, actor, ref)
         return dataclasses.replace(
-            event_view(event, await _count(session, event.id)), ics_url=event_ics_url(core, event.id)
+            event_view(event, await _count(session, event.id), core.clock()), ics_url=event_ics_url(core, event.id)
         )
 
 

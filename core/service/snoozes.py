@@ -13,7 +13,7 @@ from core.errors import Conflict, NotFound
 from core.models import EventParticipant, EventStatus, NotificationLog, Snooze
 from core.notices import duration_words
 from core.service.context import Core
-from core.service.events import find_event, signal_change
+from core.service.events import find_event, signal_change, start_of
 from core.service.users import user_for
 from core.views import Actor
 
@@ -44,8 +44,6 @@ async def snooze(*, core: Core, actor: Actor, event_id: int, due: datetime, seco
         event = await find_event(session, actor, event_id)
         if event.status != EventStatus.SCHEDULED:
             raise Conflict(f"'{event.name}' is {event.status}; there is nothing to remind you of again.")
-        if event.start_at <= now:
-            raise Conflict(f"'{event.name}' has already started; there is nothing to remind you of again.")
         subscribed = await session.execute(
             select(EventParticipant.id).where(
                 EventParticipant.event_id == event.id, EventParticipant.user_id == user.id
@@ -55,7 +53,7 @@ async def snooze(*, core: Core, actor: Actor, event_id: int, due: datetime, seco
             raise NotFound(f"You are no longer subscribed to '{event.name}', so it will not be reminded again.")
         # The reminder itself, as it was logged for this member (the button carries its instant to the second).
         reminded = await session.execute(
-            select(NotificationLog.due_at)
+            select(NotificationLog.due_at, NotificationLog.occurrence_start)
             .where(
                 NotificationLog.event_id == event.id,
                 NotificationLog.user_id == user.id,
@@ -65,9 +63,14 @@ async def snooze(*, core: Core, actor: Actor, event_id: int, due: datetime, seco
             )
             .limit(1)
         )
-        reminder_due = reminded.scalar_one_or_none()
-        if reminder_due is None:
+        found = reminded.first()
+        if found is None:
             raise NotFound(f"You had no reminder of '{event.name}' at that time to be reminded of again.")
+        reminder_due, occurrence = found
+        # A series: the occurrence the reminder was for.
+        start = start_of(event, occurrence)
+        if start <= now:
+            raise Conflict(f"'{event.name}' has already started; there is nothing to remind you of again.")
         mine = select(Snooze).where(
             Snooze.event_id == event.id, Snooze.user_id == user.id, Snooze.reminder_due_at == reminder_due
         )
@@ -75,7 +78,7 @@ async def snooze(*, core: Core, actor: Actor, event_id: int, due: datetime, seco
         if existing is not None:
             return SnoozeView(event.id, event.name, existing.due_at, new=False)
         again = (now + delay).replace(microsecond=0)
-        if again >= event.start_at:
+        if again >= start:
             raise Conflict(
                 f"'{event.name}' starts in less than {duration_words(int(delay.total_seconds()))}: "
                 "a reminder that much later would come after its start."
@@ -84,7 +87,14 @@ async def snooze(*, core: Core, actor: Actor, event_id: int, due: datetime, seco
         # Two presses at once: the unique (event, member, reminder) lets one of them in.
         added = await session.execute(
             insert(Snooze)
-            .values(event_id=event.id, user_id=user.id, reminder_due_at=reminder_due, due_at=again, created_at=now)
+            .values(
+                event_id=event.id,
+                user_id=user.id,
+                reminder_due_at=reminder_due,
+                due_at=again,
+                occurrence_start=occurrence,
+                created_at=now,
+            )
             .on_conflict_do_nothing()
             .returning(Snooze.id)
         )

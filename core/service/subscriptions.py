@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 
-from core.errors import Conflict, InvalidTime, NotFound
+from core.errors import Conflict, InvalidInput, InvalidTime, NotFound
 from core.models import EventParticipant, EventStatus
 from core.planning import PLAN_LIMIT, already_planned
-from core.reminders import reminder_instants
+from core.recurrence import series_reminders
 from core.service.context import Core
-from core.service.events import find_event, offsets_of, signal_change
+from core.service.events import find_event, offsets_of, series_of, signal_change
 from core.service.limits import Action, Charge, charge, refund, tenant_scope, user_scope
+from core.service.occurrences import occurrence_of
 from core.service.users import available_tags, choose_tags, user_for
 from core.tags import parse_tags, split_stored
 from core.text import check_line
@@ -30,8 +32,11 @@ async def subscribe(
     tags: str | Sequence[str] | None = None,
     custom_time_delta_seconds: str | Sequence[int] | None = None,
     custom_frequency: str | None = None,
+    occurrence: str | datetime | None = None,
 ) -> SubscriptionView:
-    """Subscribe the actor to an event, or change their subscription; shows the next reminders it brings."""
+    """Subscribe the actor to an event, or change their subscription; shows the next reminders it brings.
+
+    For a series the subscription covers every occurrence, or only the one `occurrence` names."""
     now = core.clock()
     if isinstance(custom_time_delta_seconds, str):
         check_line("reminder times", custom_time_delta_seconds)
@@ -44,7 +49,16 @@ async def subscribe(
         event = await find_event(session, actor, ref)
         if event.status != EventStatus.SCHEDULED:
             raise Conflict(f"'{event.name}' is {event.status}; subscriptions are closed.")
-        if event.start_at <= now:
+        series = series_of(event)
+        only = None
+        if occurrence is not None and occurrence != "":
+            if not event.recurrence:
+                raise InvalidInput(f"'{event.name}' does not repeat; subscribe without occurrence.", field="occurrence")
+            found = occurrence_of(series, occurrence, now=now)
+            if found.status == "cancelled" or found.start <= now:
+                raise Conflict("That occurrence is cancelled or has started; choose another one.")
+            only = found.original
+        if not series.upcoming(now, 1):
             raise Conflict(f"'{event.name}' has already started; subscriptions are closed.")
         available = await available_tags(session, user)
         if not requested:
@@ -64,32 +78,44 @@ async def subscribe(
             participant = EventParticipant(event_id=event.id, user_id=user.id, joined_at=now)
             session.add(participant)
         else:
-            previous = (participant.tags, participant.custom_time_delta_seconds, participant.custom_frequency)
+            previous = (
+                participant.tags,
+                participant.custom_time_delta_seconds,
+                participant.custom_frequency,
+                participant.occurrence_start,
+            )
         participant.tags = ",".join(chosen)
         participant.custom_time_delta_seconds = ",".join(str(o) for o in offsets)
         participant.custom_frequency = frequency.value
+        participant.occurrence_start = only
         await session.flush()
         participant_id = participant.id
-        upcoming = reminder_instants(
-            start=event.start_at,
-            tz=event.timezone,
-            offsets=offsets,
-            frequency=frequency,
-            after=max(now, participant.joined_at),
-            limit=NEXT_SHOWN,
-        )
+        upcoming = [
+            due
+            for due, _ in series_reminders(
+                series,
+                offsets=offsets,
+                frequency=frequency,
+                after=max(now, participant.joined_at),
+                limit=NEXT_SHOWN,
+                only=only,
+            )
+        ]
         # A subscriber whose instants the event has planned already needs no round trip to its workflow.
         planned = await already_planned(
             session,
             event.id,
-            reminder_instants(
-                start=event.start_at,
-                tz=event.timezone,
-                offsets=offsets,
-                frequency=frequency,
-                after=max(now, participant.joined_at, event.schedule_changed_at),
-                limit=PLAN_LIMIT,
-            ),
+            [
+                due
+                for due, _ in series_reminders(
+                    series,
+                    offsets=offsets,
+                    frequency=frequency,
+                    after=max(now, participant.joined_at, event.schedule_changed_at),
+                    limit=PLAN_LIMIT,
+                    only=only,
+                )
+            ],
             now,
         )
         view = SubscriptionView(
@@ -100,6 +126,7 @@ async def subscribe(
             custom_time_delta_seconds=offsets,
             custom_frequency=frequency.value,
             next_reminders=tuple(upcoming),
+            occurrence=only,
         )
         uses = await charge(
             session,
@@ -128,7 +155,7 @@ async def subscribe(
             if previous is None:
                 await s.delete(row)
             else:
-                row.tags, row.custom_time_delta_seconds, row.custom_frequency = previous
+                row.tags, row.custom_time_delta_seconds, row.custom_frequency, row.occurrence_start = previous
 
     if not planned:
         await signal_change(core, view.event_id, "subscribed", undo)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import dataclasses
+from datetime import UTC, datetime, timedelta
 
 from bot import render
+from bot.discord.embeds import event_embed
+from bot.slack.blocks import event_blocks
 from core.views import EventView, TimeReading
 
 START = datetime(2026, 12, 3, 19, 0, tzinfo=UTC)
@@ -43,3 +46,21 @@ def test_event_reply_says_how_the_start_was_read_in_the_readers_zone() -> None:
 def test_event_details_without_a_typed_start_have_no_reading_line() -> None:
     """/event info, or a start given as an instant, shows no 'Read' line."""
     assert "Read " not in render.event(_view(None), render.local_time("Europe/Berlin"))
+
+
+def test_a_series_shows_its_rule_and_next_dates_on_every_front_end() -> None:
+    """Text replies, the Discord embed and the Slack blocks each show a series' rule and its next dates."""
+    dates = tuple(START + timedelta(weeks=k) for k in range(5))
+    view = dataclasses.replace(_view(None), recurrence="FREQ=WEEKLY;BYDAY=TH", next_occurrences=dates)
+    text = render.event(view, render.local_time("Europe/Berlin"))
+    assert "Repeats: FREQ=WEEKLY;BYDAY=TH" in text
+    assert "Next dates: Thu 03 Dec 2026, 20:00 Europe/Berlin; Thu 10 Dec 2026, 20:00 Europe/Berlin;" in text
+    fields = {f.name: f.value for f in event_embed(view).fields}
+    assert fields["Repeats"] == "FREQ=WEEKLY;BYDAY=TH"
+    assert fields["Next dates"] is not None
+    assert fields["Next dates"].splitlines() == [
+        f"<t:{int(d.timestamp())}:F> (<t:{int(d.timestamp())}:R>)" for d in dates
+    ]
+    slack = "\n".join(str(b.to_dict()) for b in event_blocks(view))
+    assert "Repeats `FREQ=WEEKLY;BYDAY=TH`" in slack
+    assert all(f"<!date^{int(d.timestamp())}^" in slack for d in dates)
