@@ -70,3 +70,27 @@ async def test_unsubscribing_before_the_snooze_is_due_stops_it(skipping: Skippin
     assert console == ["Reminder: Raid"]
     await skipping.advance(timedelta(hours=1))  # past the start: the event completes
     assert console == ["Reminder: Raid"]
+
+
+async def test_a_later_occurrence_of_a_series_can_be_snoozed(skipping: Skipping, console: list[str]) -> None:
+    """In a daily series, the reminder of the second occurrence (the series' first start long past) is snoozed
+    and comes again once, 10 minutes later."""
+    core = skipping.rt.core
+    start = skipping.clock() + timedelta(hours=2)
+    draft = EventDraft(name="Standup", start=start, repeat="daily", count=3)
+    event = await create_event(core=core, actor=ORGANIZER, draft=draft)
+    await subscribe(core=core, actor=MEMBER, ref=event.code, tags="dm", custom_time_delta_seconds="1h")
+    await skipping.advance(timedelta(days=1, hours=1, seconds=5))
+
+    async def second() -> bool:
+        return console == ["Reminder: Standup", "Reminder: Standup"]
+
+    await eventually(second)
+    view = await snooze(core=core, actor=MEMBER, event_id=event.id, due=event.start_at + timedelta(days=1, hours=-1))
+    assert view.new
+    await skipping.advance(timedelta(minutes=10, seconds=30))
+
+    async def again() -> bool:
+        return console == ["Reminder: Standup", "Reminder: Standup", "Reminder again: Standup"]
+
+    await eventually(again)
