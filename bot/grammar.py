@@ -22,6 +22,17 @@ class Spec:
     example: str = ""
     # Whether the channel sees a successful result; every error, and every other command, is private.
     public: bool = False
+    # Run by a button the bot offers rather than typed, so /help does not list it (`/help WORDS` still explains it).
+    button: bool = False
+
+    @property
+    def brief(self) -> str:
+        """The usage with its optional options folded (`/event create name:… start:… […]`), for the overview."""
+        optional = [o for o in self.options if o not in self.required]
+        if len(optional) <= 3:
+            return self.usage
+        parts = [f"/{self.words}", *([self.positional] if self.positional else [])]
+        return " ".join([*parts, *(f"{o}:…" for o in self.required), "[…]"])
 
     @property
     def usage(self) -> str:
@@ -111,7 +122,12 @@ SPECS: tuple[Spec, ...] = (
     ),
     Spec("help", "List the commands, or explain one.", "[COMMAND]"),
     # What the "Remind me again" button of a reminder sent by direct message runs (REMINDER is EVENT_ID:UNIX).
-    Spec("snooze", "Remind me again of a reminder, a few minutes later (its button in a direct message).", "REMINDER"),
+    Spec(
+        "snooze",
+        "Remind me again of a reminder, a few minutes later (its button in a direct message).",
+        "REMINDER",
+        button=True,
+    ),
 )
 BY_WORDS = {spec.words: spec for spec in SPECS}
 GROUPS = {spec.words.split()[0] for spec in SPECS if " " in spec.words}
@@ -201,7 +217,8 @@ def help_text(topic: str = "") -> str:
             if s.example:
                 lines.append(f"    e.g. {s.example}")
         return "\n".join(lines)
-    lines = ["Commands:"] + [f"  {s.usage}\n      {s.summary}" for s in SPECS]
+    lines = ["Commands (/help COMMAND shows all of a command's options):"]
+    lines += [f"  {s.brief}\n      {s.summary}" for s in SPECS if not s.button]
     lines.append(
         "Times: ISO (2026-12-05 20:00) or words (tomorrow 8pm, thursday at 8, the 5th 20:00, in 2 hours), "
         "read in your /timezone. "
