@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -31,77 +32,54 @@ async def test_migrated_schema_matches_the_models(database_url: str) -> None:
     assert {"slack_installations", "slack_bots", "slack_oauth_states"} <= tables
 
 
-async def test_calendar_feeds_migration_downgrades_and_upgrades_again(database_url: str) -> None:
-    """Downgrading past the calendar feeds migration removes its table and index; upgrading restores them."""
+# Each migration since the first, and what it adds: tables, `table.column`s and indexes.
+ADDED = {
+    "0005": {"calendar_feeds", "ix_event_participants_user_id"},
+    "0006": {
+        "occurrence_exceptions",
+        "events.recurrence",
+        "event_participants.occurrence_start",
+        "notification_log.occurrence_start",
+    },
+    "0007": {"channel_follows", "public_feeds", "users.default_tags", "events.channel_key"},
+    "0008": {"slack_installations", "slack_bots", "slack_oauth_states", "users.timezone_set"},
+    "0009": {"snoozes"},
+}
+
+
+def _schema(sync: Connection) -> set[str]:
+    """Every table, `table.column` and index name of the database."""
+    found = inspect(sync)
+    names: set[str] = set()
+    for table in found.get_table_names():
+        names.add(table)
+        names |= {f"{table}.{c['name']}" for c in found.get_columns(table)}
+        names |= {i["name"] or "" for i in found.get_indexes(table)}
+    return names
+
+
+@pytest.mark.parametrize("revision", sorted(ADDED))
+async def test_a_migration_downgrades_and_upgrades_again(database_url: str, revision: str) -> None:
+    """Downgrading to just before a migration removes what it added and keeps what came before; upgrading
+    restores it."""
 
     def step(sync: Connection, target: str, up: bool) -> set[str]:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["connection"] = sync
         (command.upgrade if up else command.downgrade)(config, target)
-        names = set(inspect(sync).get_table_names())
-        names |= {i["name"] or "" for i in inspect(sync).get_indexes("event_participants")}
-        return names
+        return _schema(sync)
 
     engine = create_engine(database_url)
     try:
         await migrate(engine)
         async with engine.begin() as connection:
-            down = await connection.run_sync(step, "0005-1", False)
+            down = await connection.run_sync(step, f"{revision}-1", False)
         async with engine.begin() as connection:
             up = await connection.run_sync(step, "head", True)
     finally:
         await engine.dispose()
-    assert "calendar_feeds" not in down and "ix_event_participants_user_id" not in down
-    assert {"calendar_feeds", "ix_event_participants_user_id"} <= up
-
-
-async def test_follows_migration_downgrades_and_upgrades_again(database_url: str) -> None:
-    """Downgrading past the follows migration removes its tables and columns; upgrading restores them."""
-
-    def step(sync: Connection, target: str, up: bool) -> set[str]:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        config.attributes["connection"] = sync
-        (command.upgrade if up else command.downgrade)(config, target)
-        names = set(inspect(sync).get_table_names())
-        names |= {f"users.{c['name']}" for c in inspect(sync).get_columns("users")}
-        names |= {f"events.{c['name']}" for c in inspect(sync).get_columns("events")}
-        return names
-
-    engine = create_engine(database_url)
-    try:
-        await migrate(engine)
-        async with engine.begin() as connection:
-            down = await connection.run_sync(step, "0007-1", False)
-        async with engine.begin() as connection:
-            up = await connection.run_sync(step, "head", True)
-    finally:
-        await engine.dispose()
-    added = {"channel_follows", "public_feeds", "users.default_tags", "events.channel_key"}
-    assert not added & down and "users.default_offsets" in down
+    added = ADDED[revision]
+    assert not added & down
+    assert {"users.default_offsets", "events.start_at"} <= down
     assert added <= up
-
-
-async def test_slack_installations_migration_downgrades_and_upgrades_again(database_url: str) -> None:
-    """Downgrading past migration 0008 removes the Slack stores' tables and the zone flag; upgrading restores them."""
-
-    def step(sync: Connection, target: str, up: bool) -> set[str]:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        config.attributes["connection"] = sync
-        (command.upgrade if up else command.downgrade)(config, target)
-        return set(inspect(sync).get_table_names()) | {c["name"] for c in inspect(sync).get_columns("users")}
-
-    engine = create_engine(database_url)
-    try:
-        await migrate(engine)
-        async with engine.begin() as connection:
-            down = await connection.run_sync(step, "0008-1", False)
-        async with engine.begin() as connection:
-            up = await connection.run_sync(step, "head", True)
-    finally:
-        await engine.dispose()
-    ours = {"slack_installations", "slack_bots", "slack_oauth_states", "timezone_set"}
-    assert not ours & down
-    assert ours <= up
