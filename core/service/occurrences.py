@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
-from itertools import islice
+from itertools import islice, takewhile
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -109,14 +109,7 @@ async def cancel_occurrence(*, core: Core, actor: Actor, ref: str | int, occurre
             raise Conflict(f"The occurrence of {format_local(found.original, event.timezone)} is already cancelled.")
         if found.start <= now:
             raise Conflict("This occurrence has already started; it can no longer be cancelled.")
-        existing = next((x for x in event.exceptions if x.original_start == found.original), None)
-        saved = (existing.status, existing.start_at, existing.end_at) if existing else None
-        if existing is None:
-            existing = OccurrenceException(event_id=event.id, original_start=found.original)
-            event.exceptions.append(existing)
-        existing.status, existing.start_at, existing.end_at = OccurrenceStatus.CANCELLED, None, None
-        existing.notified, existing.changed_at = False, now
-        changed_before, event.schedule_changed_at = event.schedule_changed_at, now
+        saved, changed_before = _set_exception(event, found.original, OccurrenceStatus.CANCELLED, None, None, now)
         event_id, original = event.id, found.original
         view = OccurrenceView(found.original, found.start, found.end, OccurrenceStatus.CANCELLED)
 
@@ -127,11 +120,30 @@ async def cancel_occurrence(*, core: Core, actor: Actor, ref: str | int, occurre
     return view
 
 
+Saved = tuple[str, datetime | None, datetime | None] | None
+
+
+def _set_exception(
+    event: Event, original: datetime, status: str, start: datetime | None, end: datetime | None, now: datetime
+) -> tuple[Saved, datetime]:
+    """Record one occurrence as cancelled or moved; returns what it was before (for `_restore`) and the event's
+    previous schedule change."""
+    existing = next((x for x in event.exceptions if x.original_start == original), None)
+    saved = (existing.status, existing.start_at, existing.end_at) if existing else None
+    if existing is None:
+        existing = OccurrenceException(event_id=event.id, original_start=original)
+        event.exceptions.append(existing)
+    existing.status, existing.start_at, existing.end_at = status, start, end
+    existing.notified, existing.changed_at = False, now
+    changed_before, event.schedule_changed_at = event.schedule_changed_at, now
+    return saved, changed_before
+
+
 async def _restore(
     core: Core,
     event_id: int,
     original: datetime,
-    saved: tuple[str, datetime | None, datetime | None] | None,
+    saved: Saved,
     at: datetime,
 ) -> None:
     async with core.sessions.begin() as s:
@@ -162,7 +174,8 @@ async def move_occurrence(
         with about("start"):
             new_start, _ = _read(start, tz=event.timezone, now=now, what="start time")
             _check_start(new_start, now, user.timezone)
-            before = [o for o in series.occurrences(cancelled=False) if o.original < found.original]
+            # An open-ended series never ends: read only up to the occurrence being moved.
+            before = list(takewhile(lambda o: o.original < found.original, series.occurrences(cancelled=False)))
             after = next(
                 (o for o in series.occurrences(after=found.original, cancelled=False) if o.original > found.original),
                 None,
@@ -173,14 +186,7 @@ async def move_occurrence(
                     "to go further, cancel it and create a separate event."
                 )
         new_end = new_start + (event.end_at - event.start_at)
-        existing = next((x for x in event.exceptions if x.original_start == found.original), None)
-        saved = (existing.status, existing.start_at, existing.end_at) if existing else None
-        if existing is None:
-            existing = OccurrenceException(event_id=event.id, original_start=found.original)
-            event.exceptions.append(existing)
-        existing.status, existing.start_at, existing.end_at = OccurrenceStatus.MOVED, new_start, new_end
-        existing.notified, existing.changed_at = False, now
-        changed_before, event.schedule_changed_at = event.schedule_changed_at, now
+        saved, changed_before = _set_exception(event, found.original, OccurrenceStatus.MOVED, new_start, new_end, now)
         event_id, original = event.id, found.original
         view = OccurrenceView(found.original, new_start, new_end, OccurrenceStatus.MOVED)
 

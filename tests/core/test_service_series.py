@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.runtime import Runtime
 from core import service
 from core.errors import Conflict, InvalidInput, InvalidTime, NotFound, SchedulerUnavailable
@@ -72,3 +74,16 @@ async def test_a_series_move_the_scheduler_cannot_hear_changes_nothing(runtime: 
     await refused(runtime, attempt, SchedulerUnavailable)
     listed = await service.list_occurrences(core=runtime.core, actor=ORGANIZER, ref=event.code)
     assert [o.status for o in listed] == ["scheduled", "cancelled", "scheduled", "scheduled"]
+
+
+@pytest.mark.timeout(10)
+async def test_an_occurrence_of_an_open_ended_series_is_moved_at_once(runtime: Runtime) -> None:
+    """A daily series without an end: one occurrence moves between its neighbours without reading the series to
+    its last representable day (millions of occurrences, which took far longer than this test's limit)."""
+    event = await new_event(runtime, start="2027-03-12 20:00", timezone="Europe/Berlin", repeat="daily")
+    moved = await service.move_occurrence(
+        core=runtime.core, actor=ORGANIZER, ref=event.code, occurrence="sat 13 mar", start="2027-03-13 18:00"
+    )
+    assert moved.start_at.astimezone(BERLIN).strftime("%a %d %b %H:%M") == "Sat 13 Mar 18:00"
+    listed = await service.list_occurrences(core=runtime.core, actor=ORGANIZER, ref=event.code, limit=3)
+    assert [o.status for o in listed] == ["scheduled", "moved", "scheduled"]
