@@ -8,8 +8,9 @@ import hmac
 import secrets
 import string
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -103,44 +104,59 @@ def _url(core: Core, token: str) -> str:
     return f"{core.public_url.rstrip('/')}/calendar/{token}.ics"
 
 
-async def _token(core: Core, session: AsyncSession, user: User, *, rotate: bool) -> str:
-    query = select(CalendarFeed).where(CalendarFeed.user_id == user.id)
+async def _token(
+    core: Core,
+    session: AsyncSession,
+    model: type[CalendarFeed] | type[PublicFeed],
+    query: Select[Any],
+    identity: dict[str, Any],
+    purpose: str,
+    *,
+    rotate: bool,
+) -> str:
+    """The URL token of the feed row `query` finds (made with `identity` on first request; a new one when
+    rotated); only its hash is stored."""
     feed = (await session.execute(query)).scalar_one_or_none()
+    now = utcnow()
     if feed is None:
         seed = secrets.token_hex(16)
-        now = utcnow()
         values = {
-            "user_id": user.id,
+            **identity,
             "seed": seed,
-            "token_hash": _hash(core.secrets.derive_token(FEED_PURPOSE, seed)),
+            "token_hash": _hash(core.secrets.derive_token(purpose, seed)),
             "created_at": now,
             "rotated_at": now,
         }
         # Insert-if-absent, then read: two first requests at once agree on one feed.
         insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-        await session.execute(insert(CalendarFeed).values(**values).on_conflict_do_nothing())
+        await session.execute(insert(model).values(**values).on_conflict_do_nothing())
         feed = (await session.execute(query)).scalar_one()
     elif rotate:
         feed.seed = secrets.token_hex(16)
-        feed.rotated_at = utcnow()
-    token = core.secrets.derive_token(FEED_PURPOSE, feed.seed)
+        feed.rotated_at = now
+    token = core.secrets.derive_token(purpose, feed.seed)
     # Also after a change of the secret key: the URL shown is always the one that works.
     feed.token_hash = _hash(token)
     return token
+
+
+async def _private_token(core: Core, session: AsyncSession, user: User, *, rotate: bool) -> str:
+    query = select(CalendarFeed).where(CalendarFeed.user_id == user.id)
+    return await _token(core, session, CalendarFeed, query, {"user_id": user.id}, FEED_PURPOSE, rotate=rotate)
 
 
 async def calendar_feed(*, core: Core, actor: Actor) -> CalendarFeedView:
     """The URL of the actor's private feed (made on first request). Show it only to the actor."""
     async with core.sessions.begin() as session:
         user = await user_for(session, actor)
-        return CalendarFeedView(url=_url(core, await _token(core, session, user, rotate=False)))
+        return CalendarFeedView(url=_url(core, await _private_token(core, session, user, rotate=False)))
 
 
 async def rotate_calendar_feed(*, core: Core, actor: Actor) -> CalendarFeedView:
     """A new URL for the actor's private feed; the previous one stops working at once."""
     async with core.sessions.begin() as session:
         user = await user_for(session, actor)
-        return CalendarFeedView(url=_url(core, await _token(core, session, user, rotate=True)))
+        return CalendarFeedView(url=_url(core, await _private_token(core, session, user, rotate=True)))
 
 
 async def feed_calendar(*, core: Core, token: str) -> CalendarFile:
@@ -227,33 +243,13 @@ async def public_feed(
         if not await _may_publish(session, actor, user, key):
             who = "an organizer of an event in this channel, or an admin" if key else "an admin"
             raise PermissionDenied(f"Only {who}, can publish or change this public calendar.")
-        query = select(PublicFeed).where(PublicFeed.tenant == actor.tenant, PublicFeed.channel_key == key)
-        feed = (await session.execute(query)).scalar_one_or_none()
+        mine = (PublicFeed.tenant == actor.tenant, PublicFeed.channel_key == key)
         if action == "off":
-            if feed is not None:
-                await session.delete(feed)
+            await session.execute(delete(PublicFeed).where(*mine))
             return PublicFeedView(scope=scope, url=None)
-        now = utcnow()
-        if feed is None:
-            seed = secrets.token_hex(16)
-            values = {
-                "tenant": actor.tenant,
-                "channel_key": key,
-                "channel_label": label,
-                "created_by": user.id,
-                "seed": seed,
-                "token_hash": _hash(core.secrets.derive_token(PUBLIC_FEED_PURPOSE, seed)),
-                "created_at": now,
-                "rotated_at": now,
-            }
-            insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-            await session.execute(insert(PublicFeed).values(**values).on_conflict_do_nothing())
-            feed = (await session.execute(query)).scalar_one()
-        elif action == "rotate":
-            feed.seed = secrets.token_hex(16)
-            feed.rotated_at = now
-        token = core.secrets.derive_token(PUBLIC_FEED_PURPOSE, feed.seed)
-        feed.token_hash = _hash(token)
+        query = select(PublicFeed).where(*mine)
+        identity = {"tenant": actor.tenant, "channel_key": key, "channel_label": label, "created_by": user.id}
+        token = await _token(core, session, PublicFeed, query, identity, PUBLIC_FEED_PURPOSE, rotate=action == "rotate")
         return PublicFeedView(scope=scope, url=_public_url(core, token), rotated=action == "rotate")
 
 
