@@ -162,20 +162,20 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 async def running_slack(
     tmp_path: Path, sqlite_url: str, dev_server: DevServer, fake_slack: FakeSlack, **extra: Any
 ) -> AsyncIterator[SlackBot]:
-    """The Slack app in HTTP mode on a free port, over the core and a worker on the dev server; `extra` settings."""
+    """The Slack app in HTTP mode on a free port, over the core and a worker on the dev server; `extra` settings
+    (`SLACK_BOT_TOKEN=None` with a client id and secret installs it with OAuth instead of its one token)."""
     port = free_port()
-    settings = make_settings(
-        tmp_path,
-        sqlite_url,
-        dev_server.address,
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=fake_slack.api_url,
-        SLACK_PORT=port,
+    values: dict[str, Any] = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.api_url,
+        "SLACK_PORT": port,
         **extra,
-    )
+    }
+    settings = make_settings(tmp_path, sqlite_url, dev_server.address, **values)
     async with open_runtime(settings) as rt, rt.worker():
-        runner = SlackRunner.from_settings(app_from_settings(rt.core, settings), settings)
+        app = app_from_settings(rt.core, settings, installations=rt.slack_installations)
+        runner = SlackRunner.from_settings(app, settings)
         task = asyncio.create_task(runner.run())
         try:
             while not runner.ready:

@@ -15,17 +15,20 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
-from bot.embedded import DevServer, free_port
-from bot.runtime import open_runtime
+from bot.embedded import DevServer
 from bot.slack import blocks
-from bot.slack.app import app_from_settings
 from bot.slack.installations import TOKEN_SECONDS
-from bot.slack.server import SlackRunner
 from core.destinations.slack import NOT_INSTALLED
 from core.models import NotificationLog
-from tests.bot.slack.conftest import MEMBER, ORGANIZER, SIGNING_SECRET, SlackBot, button_payload, signed_headers
+from tests.bot.slack.conftest import (
+    MEMBER,
+    ORGANIZER,
+    SlackBot,
+    button_payload,
+    running_slack,
+    signed_headers,
+)
 from tests.bot.slack.fake_slack import Call, FakeSlack
-from tests.conftest import make_settings
 
 CLIENT_ID = "1234.5678"
 CLIENT_SECRET = "client-secret-0123456789"
@@ -39,33 +42,18 @@ async def multi(
     tmp_path: Path, sqlite_url: str, dev_server: DevServer, fake_slack: FakeSlack
 ) -> AsyncIterator[SlackBot]:
     """The Slack app installed with OAuth (no bot token), in HTTP mode, over the core and a worker."""
-    port = free_port()
     fake_slack.client = (CLIENT_ID, CLIENT_SECRET)
-    settings = make_settings(
+    async with running_slack(
         tmp_path,
         sqlite_url,
-        dev_server.address,
+        dev_server,
+        fake_slack,
+        SLACK_BOT_TOKEN=None,
         SLACK_CLIENT_ID=CLIENT_ID,
         SLACK_CLIENT_SECRET=CLIENT_SECRET,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_REDIRECT_URI="https://soonish.example.com/slack/oauth_redirect",
-        SLACK_API_URL=fake_slack.api_url,
-        SLACK_PORT=port,
-    )
-    async with open_runtime(settings) as rt, rt.worker():
-        app = app_from_settings(rt.core, settings, installations=rt.slack_installations)
-        runner = SlackRunner.from_settings(app, settings)
-        task = asyncio.create_task(runner.run())
-        try:
-            while not runner.ready:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-                yield SlackBot(rt=rt, fake=fake_slack, http=http, path=settings.slack_path)
-        finally:
-            runner.stop()
-            await task
+    ) as bot:
+        yield bot
 
 
 async def begin_install(bot: SlackBot) -> tuple[str, str]:
