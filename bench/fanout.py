@@ -167,7 +167,7 @@ async def main(
                 with lock:
                     return len(deliveries)
 
-            while count() < expected and datetime.now(UTC) < deadline:
+            while await asyncio.to_thread(count) < expected and datetime.now(UTC) < deadline:
                 await asyncio.sleep(0.2)
             cpu = meter.report()
             got = arrived()

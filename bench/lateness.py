@@ -160,7 +160,7 @@ async def main(
                         f"{expected} delivered; a new worker started {restart_after:g} s later"
                     )
                 deadline = due + timedelta(seconds=wait)
-                while sink.count() < expected and datetime.now(UTC) < deadline:
+                while await asyncio.to_thread(sink.count) < expected and datetime.now(UTC) < deadline:
                     await asyncio.sleep(0.2)
                     if datetime.now(UTC) > due + timedelta(seconds=2) and await _settled(core, expected):
                         await asyncio.sleep(0.5)  # what settled was sent before it was recorded

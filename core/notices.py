@@ -7,6 +7,7 @@ zone when it is known, else the event's), and escapes the user's text as its pla
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -74,7 +75,13 @@ class Message:
 
     def plain(self, tz: str | None = None) -> tuple[str, str]:
         """Title and body as plain text: instants in the event's zone, and in `tz` (the recipient's) if it differs."""
-        return self.render(when=lambda instant: local(instant, tz))
+        return _plain(self, tz)
+
+
+@functools.lru_cache(maxsize=1024)
+def _plain(message: Message, tz: str | None) -> tuple[str, str]:
+    # An instant's thousands of webhook reminders share a few messages and zones: each is written once.
+    return message.render(when=lambda instant: local(instant, tz))
 
 
 def local(instant: Instant, tz: str | None = None) -> str:

@@ -3,33 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from core import notices
 from core.destinations import Outcome, Sender
 from core.metrics import record_deliveries
-from core.models import DeliveryStatus, Event, EventStatus, Integration, NotificationLog, utcnow
+from core.models import DeliveryStatus, Event, EventStatus, NotificationLog, utcnow
 from core.notices import SNOOZE_SECONDS, Message, SnoozeOffer
 from core.secrets import SecretBox
 from core.service.events import series_of, start_of
 from workflows.activity_context import database_errors, heartbeating
 from workflows.destinations import deliver, prepare
+from workflows.log_writes import IN_FLIGHT, LogWriter
 from workflows.messages import LATE_AFTER, MAX_SEND_ATTEMPTS, Chunk, ChunkInput, ChunkResult
 from workflows.targets import (
     Audience,
     Target,
     TargetBuilder,
-    batches,
     dependencies,
     dependencies_of,
     load_audience,
@@ -38,9 +36,6 @@ from workflows.targets import (
 
 log = logging.getLogger(__name__)
 
-# Marks rows whose send has begun: a row still marked so when its chunk runs again was in flight when its
-# worker died. It is then recorded as failed rather than sent a second time (each destination at most once).
-IN_FLIGHT = "sending"
 INTERRUPTED = "interrupted: the worker stopped while sending; it may not have arrived"
 # At most this many sends of one chunk are in flight (and at risk if the worker dies) at once.
 WINDOW = 64
@@ -89,14 +84,8 @@ class SendingActivities:
         self._sender = sender
         self._late_after = late_after
         self._in_flight = asyncio.Semaphore(PROCESS_IN_FLIGHT)
-        # The chunks of one process take turns writing their log rows: on SQLite, concurrent writers would wait
-        # in the database's busy handler (sleeping up to 100 ms a try) while the instant's sends wait for them.
-        self._writes = asyncio.Lock()
-
-    @contextlib.asynccontextmanager
-    async def _writing(self) -> AsyncIterator[AsyncSession]:
-        async with self._writes, self._sessions.begin() as session:
-            yield session
+        # The chunks of one process write their claims and outcomes together (one transaction at a time).
+        self._log = LogWriter(sessions)
 
     @activity.defn(name="send_notifications")
     async def send_notifications(self, inp: ChunkInput) -> ChunkResult:
@@ -143,7 +132,7 @@ class SendingActivities:
             if not rows:
                 return ChunkResult()
             audience, prepared = await self._targets(session, chunk, rows, decrypt=True)
-        loaded_for = rows
+        loaded_for, loaded = rows, dependencies_of(audience)
         await prepare(self._sender, [t.destination for t in prepared.values() if t.destination is not None])
         settled += [
             Settled(r.id, r.integration_id, DeliveryStatus.FAILED, INTERRUPTED, r.destination, r.event_id)
@@ -159,7 +148,7 @@ class SendingActivities:
         # then are they worked out again, so an instant with nothing changed starts sending at once.
         current = prepared
         async with self._sessions() as session:
-            if await dependencies(session, loaded_for) != dependencies_of(audience):
+            if await dependencies(session, loaded_for) != loaded:
                 audience, current = await self._targets(session, chunk, rows, decrypt=False)
         events = audience.events
         # Judged when the send really happens; the wall clock only counts where it is ahead of workflow time.
@@ -186,10 +175,8 @@ class SendingActivities:
 
         late = not cancelling and fired - chunk.due > self._late_after
         messages = {
-            (r.event_id, r.occurrence_start): self._message(
-                events[r.event_id], chunk, late, self._snooze_seconds, r.occurrence_start
-            )
-            for r, _ in to_send
+            (event_id, occurrence): self._message(events[event_id], chunk, late, self._snooze_seconds, occurrence)
+            for event_id, occurrence in {(r.event_id, r.occurrence_start) for r, _ in to_send}
         }
         result: defaultdict[str, int] = defaultdict(int)
         await self._record(settled, chunk=chunk, late=late, result=result, final=True)
@@ -299,7 +286,7 @@ class SendingActivities:
                 permits = await self._acquire(min(len(queue), WINDOW - len(running)))
                 batch = [queue.pop() for _ in range(permits)]
                 try:
-                    await self._claim([row.id for row, _ in batch], late=late)
+                    await self._log.claim([row.id for row, _ in batch], late=late)
                 except BaseException:
                     for _ in batch:
                         self._in_flight.release()
@@ -322,14 +309,6 @@ class SendingActivities:
             taken += 1
         return taken
 
-    async def _claim(self, row_ids: list[int], *, late: bool) -> None:
-        async with self._writing() as session:
-            await session.execute(
-                update(NotificationLog)
-                .where(NotificationLog.id.in_(row_ids))
-                .values(error=IN_FLIGHT, attempts=NotificationLog.attempts + 1, late=late, updated_at=utcnow())
-            )
-
     async def _record(
         self, settled: list[Settled], *, chunk: Chunk, late: bool, result: defaultdict[str, int], final: bool
     ) -> None:
@@ -349,7 +328,6 @@ class SendingActivities:
                 sent_at=sent_at,
                 rows=[(s.url, s.status, s.error) for s in group],
             )
-        now = utcnow()
         groups: dict[tuple[str, str | None], list[int]] = defaultdict(list)
         successes: set[int] = set()
         failures: dict[str, set[int]] = defaultdict(set)
@@ -361,20 +339,4 @@ class SendingActivities:
                     successes.add(s.integration_id)
                 elif s.error:
                     failures[s.error].add(s.integration_id)
-        async with self._writing() as session:
-            for (status, error), ids in groups.items():
-                for part in batches(ids):
-                    await session.execute(
-                        update(NotificationLog)
-                        .where(NotificationLog.id.in_(part))
-                        .values(status=status, error=error, updated_at=now)
-                    )
-            for part in batches(successes):
-                await session.execute(update(Integration).where(Integration.id.in_(part)).values(last_success_at=now))
-            for error, integration_ids in failures.items():
-                for part in batches(integration_ids):
-                    await session.execute(
-                        update(Integration)
-                        .where(Integration.id.in_(part))
-                        .values(last_error=error[:500], last_error_at=now)
-                    )
+        await self._log.settle(groups, successes=successes, failures=failures)

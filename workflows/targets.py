@@ -365,10 +365,12 @@ async def dependencies(session: AsyncSession, rows: Iterable[NotificationLog]) -
     """The dependencies of `rows` as the database holds them now: three narrow queries, no objects built, so
     it is cheap enough to run at the instant itself."""
     rows = list(rows)
+    # Core statements on the session's connection: plain tuples, without the ORM's per-statement setup.
+    connection = await session.connection()
     users = {r.user_id for r in rows if r.user_id is not None}
     events: set[tuple[object, ...]] = set()
     for part in batches(r.event_id for r in rows):
-        found = await session.execute(
+        found = await connection.execute(
             select(
                 Event.id,
                 Event.status,
@@ -382,7 +384,7 @@ async def dependencies(session: AsyncSession, rows: Iterable[NotificationLog]) -
         events.update(tuple(row) for row in found)
     exceptions: set[tuple[object, ...]] = set()
     for part in batches(e[0] for e in events if isinstance(e[0], int)):
-        found = await session.execute(
+        found = await connection.execute(
             select(
                 OccurrenceException.event_id,
                 OccurrenceException.original_start,
@@ -394,7 +396,7 @@ async def dependencies(session: AsyncSession, rows: Iterable[NotificationLog]) -
         exceptions.update(tuple(row) for row in found)
     participants: set[tuple[object, ...]] = set()
     for part in batches(e[0] for e in events if isinstance(e[0], int)):
-        found = await session.execute(
+        found = await connection.execute(
             select(
                 EventParticipant.id,
                 EventParticipant.event_id,
@@ -409,7 +411,7 @@ async def dependencies(session: AsyncSession, rows: Iterable[NotificationLog]) -
         participants.update(tuple(row) for row in found)
     integrations: set[tuple[object, ...]] = set()
     for part in batches(p[2] for p in participants if isinstance(p[2], int)):
-        found = await session.execute(
+        found = await connection.execute(
             select(Integration.id, Integration.user_id, Integration.tags, Integration.url_fingerprint).where(
                 Integration.user_id.in_(part)
             )
