@@ -18,10 +18,11 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -37,6 +38,8 @@ from bench.common import (
     wait_for_quiet,
     worker_env,
 )
+from core.models import Event
+from core.scheduling import workflow_id
 from core.service import EventDraft, create_event, subscribe
 from core.views import Actor
 from tests.processes import Process
@@ -45,26 +48,7 @@ ORGANIZER = Actor(platform="console", tenant="bench", user_id="org", display_nam
 WARMUP = 20
 
 
-class SerializedWrites:
-    """Diagnosis only: the core's sessions, with write transactions (`begin()`) taken one at a time in this process.
-
-    Not what the product does; it shows how much of the round trip is SQLite write-lock contention.
-    """
-
-    def __init__(self, sessions: Any) -> None:
-        self._sessions = sessions
-        self._lock = asyncio.Lock()
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._sessions(*args, **kwargs)
-
-    @asynccontextmanager
-    async def begin(self) -> AsyncIterator[Any]:
-        async with self._lock, self._sessions.begin() as session:
-            yield session
-
-
-async def main(ops: int, sub_ops: int, levels: list[int], *, worker: str, quiet: float, serialize: bool) -> None:
+async def main(ops: int, sub_ops: int, levels: list[int], *, worker: str, quiet: float) -> None:
     print(f"machine: {machine()}")
     if quiet:
         print(wait_for_quiet(quiet))
@@ -75,9 +59,6 @@ async def main(ops: int, sub_ops: int, levels: list[int], *, worker: str, quiet:
             address = rt.client.service_client.config.target_host
             print(f"embedded runtime up in {time.perf_counter() - began:.1f} s (dev server {address}, worker {worker})")
             core, timed = timed_core(rt.core)
-            if serialize:
-                print("diagnosis: write transactions serialized in-process (not the product's behaviour)")
-                core = replace(core, sessions=SerializedWrites(core.sessions))  # type: ignore[arg-type]
             meter = CpuMeter(rt.dev_server.process.pid if rt.dev_server else None)
             start = datetime.now(UTC) + timedelta(days=1)
 
@@ -106,6 +87,9 @@ async def main(ops: int, sub_ops: int, levels: list[int], *, worker: str, quiet:
                 async def sub(i: int, code: str = target.code, level: int = clients) -> None:
                     await subscribe(core=core, actor=Actor("console", "bench", f"u{level}-{i}"), ref=code)
 
+                # Measured on their own: members subscribe to an event that is planned already, once the
+                # worker has planned the events just created.
+                await _planned(rt, core)
                 timed.samples.clear()
                 meter.start()
                 lat, errors = await run_clients(clients, sub_ops, sub)
@@ -144,6 +128,22 @@ async def main(ops: int, sub_ops: int, levels: list[int], *, worker: str, quiet:
                 "cpu = average cores busy during the row: this process (clients, and the worker if it runs here), the "
                 "dev server, and other processes (a worker process of its own among them)."
             )
+
+
+async def _planned(rt: Any, core: Any, timeout: float = 60.0) -> None:
+    """Wait until the worker has run every event workflow's pending work (their first plans)."""
+    async with core.sessions() as session:
+        ids = list((await session.execute(select(Event.id))).scalars())
+    deadline = time.monotonic() + timeout
+    for event_id in ids:
+        handle = rt.client.get_workflow_handle(workflow_id(rt.settings.instance, event_id))
+        while time.monotonic() < deadline:
+            raw = (await handle.describe()).raw_description
+            if not raw.HasField("pending_workflow_task") and not raw.pending_activities:
+                break
+            await asyncio.sleep(0.1)
+    if time.monotonic() >= deadline:
+        print(f"WARNING: the event workflows still had work pending after {timeout:g} s")
 
 
 @asynccontextmanager
@@ -196,11 +196,6 @@ if __name__ == "__main__":
     parser.add_argument(
         "--quiet-wait", type=float, default=0.0, help="wait up to this many seconds for an idle machine first"
     )
-    parser.add_argument(
-        "--serialize-writes",
-        action="store_true",
-        help="diagnosis: take the service's write transactions one at a time in this process",
-    )
     args = parser.parse_args()
     levels = [int(c) for c in args.clients.split(",")]
     asyncio.run(
@@ -210,6 +205,5 @@ if __name__ == "__main__":
             levels,
             worker="none" if args.no_worker else "process" if args.worker_process else "in-process",
             quiet=args.quiet_wait,
-            serialize=args.serialize_writes,
         )
     )

@@ -7,6 +7,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,8 +56,37 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+class SerialWriteSessions(async_sessionmaker[AsyncSession]):
+    """SQLite: the transactions this process opens with `begin()` run one at a time, in the order asked.
+
+    SQLite lets one writer in at a time. Left to its busy handler, concurrent writers of one process poll
+    for the lock with sleeps of up to 100 ms each, so a burst of commands waits seconds in the tail while
+    the database sits idle between polls. Queued on a lock instead, each starts as soon as the one before
+    it commits. Writers in other processes (a worker of its own) still meet the busy handler. Nothing in a
+    `begin()` block waits for anything but the database, so holding the lock through it is short.
+    """
+
+    def __init__(self, engine: AsyncEngine, **kwargs: Any) -> None:
+        super().__init__(engine, **kwargs)
+        # One lock per event loop: an asyncio lock cannot be shared across loops.
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+    @contextlib.asynccontextmanager
+    async def _serial(self) -> AsyncIterator[AsyncSession]:
+        lock = self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+        async with lock, super().begin() as session:
+            yield session
+
+    def begin(self) -> Any:  # an async context manager giving the session, as async_sessionmaker.begin's
+        """A session in a transaction that commits at the end, after this process's earlier ones."""
+        return self._serial()
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded values after commit, so results can be built from them."""
+    """Sessions that keep loaded values after commit, so results can be built from them; on SQLite, write
+    transactions of one process queue on a lock (SerialWriteSessions)."""
+    if engine.dialect.name == "sqlite":
+        return SerialWriteSessions(engine, expire_on_commit=False)
     return async_sessionmaker(engine, expire_on_commit=False)
 
 

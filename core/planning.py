@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import PlannedReminder
@@ -31,12 +31,16 @@ def slot_workflow_id(instance: str, slot_start: datetime) -> str:
     return f"{instance}-slot-{slot_start.astimezone(UTC):%Y%m%dT%H%M}"
 
 
+_PLANNED = (
+    select(PlannedReminder.due_at)
+    .where(PlannedReminder.event_id == bindparam("event_id"))
+    .order_by(PlannedReminder.due_at)
+)
+
+
 async def planned_instants(session: AsyncSession, event_id: int) -> list[datetime]:
     """The event's instants as its workflow last planned them, ascending."""
-    rows = await session.execute(
-        select(PlannedReminder.due_at).where(PlannedReminder.event_id == event_id).order_by(PlannedReminder.due_at)
-    )
-    return list(rows.scalars())
+    return list((await session.execute(_PLANNED, {"event_id": event_id})).scalars())
 
 
 async def already_planned(session: AsyncSession, event_id: int, instants: Sequence[datetime], now: datetime) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, func, not_, or_, select
+from sqlalchemy import and_, bindparam, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.destinations import PLATFORMS
@@ -246,18 +246,24 @@ async def _count(session: AsyncSession, event_id: int) -> int:
     return int((await session.execute(query)).scalar_one())
 
 
+# Built once (building and keying a statement costs more than running it).
+_EVENT_BY_ID = select(Event).where(Event.tenant == bindparam("tenant"), Event.id == bindparam("id"))
+_EVENT_BY_CODE = select(Event).where(Event.tenant == bindparam("tenant"), Event.code == bindparam("code"))
+
+
 async def find_event(session: AsyncSession, actor: Actor, ref: str | int) -> Event:
     """An event of the actor's tenant by id, public code or exact name; other tenants' events do not exist."""
     text = str(ref).strip()
     if not text or len(text) > 100 or not is_plain_ref(text):
         raise NotFound("Give an event by its id, its code or its name.")
-    base = select(Event).where(Event.tenant == actor.tenant)
     found = None
     if (number := parse_row_id(text)) is not None:
-        found = (await session.execute(base.where(Event.id == number))).scalar_one_or_none()
+        found = (await session.execute(_EVENT_BY_ID, {"tenant": actor.tenant, "id": number})).scalar_one_or_none()
     if found is None:  # codes can be all digits too
-        found = (await session.execute(base.where(Event.code == text.upper()))).scalar_one_or_none()
+        code = {"tenant": actor.tenant, "code": text.upper()}
+        found = (await session.execute(_EVENT_BY_CODE, code)).scalar_one_or_none()
         if found is None:
+            base = select(Event).where(Event.tenant == actor.tenant)
             # A name means the upcoming event of that name; failing that, the latest one that had it.
             # Both sides through the database's lower(): SQLite's folds only ASCII, Python's folds everything.
             named = base.where(func.lower(Event.name) == func.lower(text))

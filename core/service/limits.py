@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import BindParameter, Delete, Select, and_, bindparam, delete, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import RateLimited
@@ -54,6 +55,20 @@ def _lock_key(action: Action, scope: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+@functools.cache
+def _statements(scopes: int) -> tuple[Delete, Select[str, int]]:
+    """The statements that forget aged-out uses and count live ones, for this many scopes (built once each)."""
+    scope: list[BindParameter[str]] = [bindparam(f"scope{i}") for i in range(scopes)]
+    at: list[BindParameter[datetime]] = [bindparam(f"at{i}") for i in range(scopes)]
+    aged = or_(*(and_(QuotaUse.scope == scope[i], QuotaUse.at <= at[i]) for i in range(scopes)))
+    live = or_(*(and_(QuotaUse.scope == scope[i], QuotaUse.at > at[i]) for i in range(scopes)))
+    action = QuotaUse.action == bindparam("action")
+    return (
+        delete(QuotaUse).where(action, aged),
+        select(QuotaUse.scope, func.count()).where(action, live).group_by(QuotaUse.scope),
+    )
+
+
 async def charge(session: AsyncSession, *, action: Action, charges: Sequence[Charge], now: datetime) -> list[int]:
     """Count one use of `action` against every quota in `charges`, or raise RateLimited and count nothing.
 
@@ -64,19 +79,25 @@ async def charge(session: AsyncSession, *, action: Action, charges: Sequence[Cha
     last use.
     """
     active = sorted(((c, c.quota.limit) for c in charges if c.quota.limit is not None), key=lambda pair: pair[0].scope)
-    postgres = session.get_bind().dialect.name == "postgresql"
-    for item, limit in active:
-        window = timedelta(seconds=item.quota.window_seconds)
-        since = now - window
-        if postgres:
+    if not active:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        for item, _ in active:
             await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(action, item.scope)})
-        # Uses that aged out are forgotten, so a scope never holds more rows than its limit.
-        await session.execute(
-            delete(QuotaUse).where(QuotaUse.action == action, QuotaUse.scope == item.scope, QuotaUse.at <= since)
-        )
-        in_window = (QuotaUse.action == action, QuotaUse.scope == item.scope, QuotaUse.at > since)
-        count = int((await session.execute(select(func.count()).where(*in_window))).scalar_one())
+    since = {item.scope: now - timedelta(seconds=item.quota.window_seconds) for item, _ in active}
+    # Uses that aged out are forgotten, so a scope never holds more rows than its limit; one statement for
+    # every scope, and one that counts what is left in each scope's window.
+    forget, count_live = _statements(len(active))
+    params: dict[str, object] = {"action": str(action)}
+    for i, (scope, at) in enumerate(since.items()):
+        params[f"scope{i}"], params[f"at{i}"] = scope, at
+    await session.execute(forget, params)
+    counts: dict[str, int] = {scope: int(n) for scope, n in await session.execute(count_live, params)}
+    for item, limit in active:
+        count = counts.get(item.scope, 0)
         if count >= limit:
+            window = timedelta(seconds=item.quota.window_seconds)
+            in_window = (QuotaUse.action == action, QuotaUse.scope == item.scope, QuotaUse.at > since[item.scope])
             # Free again once enough of the oldest uses in the window have aged out to leave room for one.
             frees_at = (
                 await session.execute(

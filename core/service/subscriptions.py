@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from core.errors import Conflict, InvalidInput, InvalidTime, NotFound
 from core.models import EventParticipant, EventStatus
@@ -22,6 +22,9 @@ from core.timeparse import Frequency, parse_frequency, parse_offsets
 from core.views import Actor, SubscriptionView
 
 NEXT_SHOWN = 5
+_PARTICIPANT = select(EventParticipant).where(
+    EventParticipant.event_id == bindparam("event_id"), EventParticipant.user_id == bindparam("user_id")
+)
 
 
 async def subscribe(
@@ -69,10 +72,9 @@ async def subscribe(
             offsets = offsets_of(user.default_offsets) or offsets_of(event.default_offsets)
         if not offsets and frequency is Frequency.NONE:
             raise InvalidTime("Choose at least one reminder time (for example 1h) or a countdown frequency.")
-        query = select(EventParticipant).where(
-            EventParticipant.event_id == event.id, EventParticipant.user_id == user.id
-        )
-        participant = (await session.execute(query)).scalar_one_or_none()
+        participant = (
+            await session.execute(_PARTICIPANT, {"event_id": event.id, "user_id": user.id})
+        ).scalar_one_or_none()
         previous = None
         if participant is None:
             participant = EventParticipant(event_id=event.id, user_id=user.id, joined_at=now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,19 @@ MAX_ID = 64
 MAX_PLATFORM = 16
 
 
+# The statements of every command, built once: building and keying a statement costs more than running it.
+_USER = select(User).where(
+    User.platform == bindparam("platform"),
+    User.tenant == bindparam("tenant"),
+    User.platform_user_id == bindparam("user_id"),
+)
+_NEW_USER = {
+    "sqlite": sqlite_insert(User).on_conflict_do_nothing(),
+    "postgresql": postgresql_insert(User).on_conflict_do_nothing(),
+}
+_TAGS = select(Integration.tags).where(Integration.user_id == bindparam("user_id"))
+
+
 def check_actor(actor: Actor) -> None:
     """Refuse identities the data model cannot hold."""
     fields = (
@@ -39,10 +52,8 @@ def check_actor(actor: Actor) -> None:
 async def user_for(session: AsyncSession, actor: Actor) -> User:
     """The actor's user row, created on first use."""
     check_actor(actor)
-    query = select(User).where(
-        User.platform == actor.platform, User.tenant == actor.tenant, User.platform_user_id == actor.user_id
-    )
-    user = (await session.execute(query)).scalar_one_or_none()
+    who = {"platform": actor.platform, "tenant": actor.tenant, "user_id": actor.user_id}
+    user = (await session.execute(_USER, who)).scalar_one_or_none()
     # A platform's display name is shown, never typed into a command: what cannot be stored is left out.
     display_name = without_control(actor.display_name)[:100]
     profile_zone = _profile_zone(actor)
@@ -63,15 +74,14 @@ async def user_for(session: AsyncSession, actor: Actor) -> User:
         "default_tags": "",
         "created_at": utcnow(),
     }
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    await session.execute(insert(User).values(**values).on_conflict_do_nothing())
-    return (await session.execute(query)).scalar_one()
+    await session.execute(_NEW_USER[session.get_bind().dialect.name], values)
+    return (await session.execute(_USER, who)).scalar_one()
 
 
 async def available_tags(session: AsyncSession, user: User) -> tuple[str, ...]:
     """The tags a user can subscribe with: `dm` for chat users, plus every tag of their integrations."""
     tags: list[str] = [DM_TAG] if user.platform in CHAT_PLATFORMS else []
-    rows = (await session.execute(select(Integration.tags).where(Integration.user_id == user.id))).scalars()
+    rows = (await session.execute(_TAGS, {"user_id": user.id})).scalars()
     for stored in rows:
         tags.extend(t for t in split_stored(stored) if t not in tags)
     return tuple(tags)
