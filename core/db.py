@@ -20,6 +20,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import await_only
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Key of the PostgreSQL advisory lock held while migrating (any constant that no other application uses).
@@ -52,18 +53,53 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        _take_turn_before_writes(engine)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+_TURN = "soonish_write_turn"
+
+
+@dataclass
+class _WriteTurn:
+    """A `begin()` transaction's place in its process's queue of SQLite writers, taken at its first write."""
+
+    lock: asyncio.Lock
+    held: bool = False
+    over: bool = False
+
+    def take(self) -> None:
+        """Wait for the turn (called from the database calls, which run in SQLAlchemy's greenlet)."""
+        if not self.held and not self.over:
+            await_only(self.lock.acquire())
+            self.held = True
+
+    def release(self) -> None:
+        self.over = True
+        if self.held:
+            self.held = False
+            self.lock.release()
+
+
+def _take_turn_before_writes(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _before(conn: Connection, _cursor: Any, _sql: str, _params: Any, context: Any, _many: bool) -> None:
+        turn = conn.info.get(_TURN)
+        if turn is not None and context is not None and (context.isinsert or context.isupdate or context.isdelete):
+            turn.take()
+
+
 class SerialWriteSessions(async_sessionmaker[AsyncSession]):
-    """SQLite: the transactions this process opens with `begin()` run one at a time, in the order asked.
+    """SQLite: the transactions this process opens with `begin()` write one at a time, in the order asked.
 
     SQLite lets one writer in at a time. Left to its busy handler, concurrent writers of one process poll
     for the lock with sleeps of up to 100 ms each, so a burst of commands waits seconds in the tail while
-    the database sits idle between polls. Queued on a lock instead, each starts as soon as the one before
-    it commits. Writers in other processes (a worker of its own) still meet the busy handler. Nothing in a
-    `begin()` block waits for anything but the database, so holding the lock through it is short.
+    the database sits idle between polls. Queued on a lock instead, each starts writing as soon as the one
+    before it commits. The turn is taken at a transaction's first INSERT, UPDATE or DELETE, where SQLite's
+    driver begins the transaction (the reads before it are not part of it), so reads never queue. Writers
+    in other processes (a worker of its own) still meet the busy handler. Nothing in a `begin()` block waits
+    for anything but the database, so a turn is short.
     """
 
     def __init__(self, engine: AsyncEngine, **kwargs: Any) -> None:
@@ -73,12 +109,21 @@ class SerialWriteSessions(async_sessionmaker[AsyncSession]):
 
     @contextlib.asynccontextmanager
     async def _serial(self) -> AsyncIterator[AsyncSession]:
-        lock = self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
-        async with lock, super().begin() as session:
-            yield session
+        turn = _WriteTurn(self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock()))
+        info: dict[Any, Any] | None = None
+        try:
+            async with super().begin() as session:
+                info = (await session.connection()).sync_connection.info  # type: ignore[union-attr]
+                info[_TURN] = turn
+                yield session
+        finally:
+            turn.release()
+            if info is not None and info.get(_TURN) is turn:
+                del info[_TURN]
 
     def begin(self) -> Any:  # an async context manager giving the session, as async_sessionmaker.begin's
-        """A session in a transaction that commits at the end, after this process's earlier ones."""
+        """A session in a transaction that commits at the end; on SQLite its writes wait for this process's
+        earlier writing transactions to commit."""
         return self._serial()
 
 

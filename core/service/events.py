@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, bindparam, func, not_, or_, select
+from sqlalchemy import and_, bindparam, func, inspect, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.destinations import PLATFORMS
 from core.errors import Conflict, InvalidInput, InvalidTime, NotFound, PermissionDenied, SoonishError
@@ -246,9 +248,18 @@ async def _count(session: AsyncSession, event_id: int) -> int:
     return int((await session.execute(query)).scalar_one())
 
 
-# Built once (building and keying a statement costs more than running it).
-_EVENT_BY_ID = select(Event).where(Event.tenant == bindparam("tenant"), Event.id == bindparam("id"))
-_EVENT_BY_CODE = select(Event).where(Event.tenant == bindparam("tenant"), Event.code == bindparam("code"))
+# Built once (building and keying a statement costs more than running it). Only a series has cancelled or
+# moved occurrences, so those are loaded for a series alone (a one-off event's list is empty).
+_EVENT_BY_ID = (
+    select(Event)
+    .options(lazyload(Event.exceptions))
+    .where(Event.tenant == bindparam("tenant"), Event.id == bindparam("id"))
+)
+_EVENT_BY_CODE = (
+    select(Event)
+    .options(lazyload(Event.exceptions))
+    .where(Event.tenant == bindparam("tenant"), Event.code == bindparam("code"))
+)
 
 
 async def find_event(session: AsyncSession, actor: Actor, ref: str | int) -> Event:
@@ -277,6 +288,11 @@ async def find_event(session: AsyncSession, actor: Actor, ref: str | int) -> Eve
             )
     if found is None:
         raise NotFound(f"No event '{text[:100]}' here.")
+    if "exceptions" in inspect(found).unloaded:
+        if found.recurrence:
+            await session.refresh(found, ["exceptions"])
+        else:
+            set_committed_value(found, "exceptions", [])
     return found
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import BindParameter, Delete, Select, and_, bindparam, delete, func, or_, select, text
+from sqlalchemy import BindParameter, Delete, Select, and_, bindparam, case, delete, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import RateLimited
@@ -56,8 +56,9 @@ def _lock_key(action: Action, scope: str) -> int:
 
 
 @functools.cache
-def _statements(scopes: int) -> tuple[Delete, Select[str, int]]:
-    """The statements that forget aged-out uses and count live ones, for this many scopes (built once each)."""
+def _statements(scopes: int) -> tuple[Delete, Select[str, int, int]]:
+    """For this many scopes (built once each): the statement that forgets aged-out uses, and the one that
+    counts each scope's rows and those of them still in its window."""
     scope: list[BindParameter[str]] = [bindparam(f"scope{i}") for i in range(scopes)]
     at: list[BindParameter[datetime]] = [bindparam(f"at{i}") for i in range(scopes)]
     aged = or_(*(and_(QuotaUse.scope == scope[i], QuotaUse.at <= at[i]) for i in range(scopes)))
@@ -65,18 +66,20 @@ def _statements(scopes: int) -> tuple[Delete, Select[str, int]]:
     action = QuotaUse.action == bindparam("action")
     return (
         delete(QuotaUse).where(action, aged),
-        select(QuotaUse.scope, func.count()).where(action, live).group_by(QuotaUse.scope),
+        select(QuotaUse.scope, func.count(), func.sum(case((live, 1), else_=0)))
+        .where(action, QuotaUse.scope.in_(scope))
+        .group_by(QuotaUse.scope),
     )
 
 
 async def charge(session: AsyncSession, *, action: Action, charges: Sequence[Charge], now: datetime) -> list[int]:
     """Count one use of `action` against every quota in `charges`, or raise RateLimited and count nothing.
 
-    Runs inside the caller's transaction, best as its last step since the locks are held until it commits: if
-    the action fails, its uses roll back with it. Returns the ids of the uses recorded, so an action undone
-    later can take them back. Uses are serialised per scope (an advisory lock on PostgreSQL; SQLite has one
-    writer at a time, and the statements here write), so processes racing each other cannot both take the
-    last use.
+    Runs inside the caller's transaction, which RateLimited rolls back: if the action fails, its uses roll
+    back with it. Returns the ids of the uses recorded, so an action undone later can take them back. The
+    uses are written first and counted after, so the count runs with the write taken: uses are serialised
+    per scope (an advisory lock on PostgreSQL; SQLite has one writer at a time), and processes racing each
+    other cannot both take the last use.
     """
     active = sorted(((c, c.quota.limit) for c in charges if c.quota.limit is not None), key=lambda pair: pair[0].scope)
     if not active:
@@ -84,36 +87,41 @@ async def charge(session: AsyncSession, *, action: Action, charges: Sequence[Cha
     if session.get_bind().dialect.name == "postgresql":
         for item, _ in active:
             await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(action, item.scope)})
+    uses = [QuotaUse(action=str(action), scope=item.scope, at=now) for item, _ in active]
+    session.add_all(uses)
+    await session.flush()
     since = {item.scope: now - timedelta(seconds=item.quota.window_seconds) for item, _ in active}
-    # Uses that aged out are forgotten, so a scope never holds more rows than its limit; one statement for
-    # every scope, and one that counts what is left in each scope's window.
-    forget, count_live = _statements(len(active))
+    forget, count = _statements(len(active))
     params: dict[str, object] = {"action": str(action)}
     for i, (scope, at) in enumerate(since.items()):
         params[f"scope{i}"], params[f"at{i}"] = scope, at
-    await session.execute(forget, params)
-    counts: dict[str, int] = {scope: int(n) for scope, n in await session.execute(count_live, params)}
+    counts = {scope: (int(rows), int(live or 0)) for scope, rows, live in await session.execute(count, params)}
+    if any(counts.get(item.scope, (0, 0))[0] > limit for item, limit in active):
+        # Uses that aged out are forgotten once a scope holds more rows than its limit.
+        await session.execute(forget, params)
     for item, limit in active:
-        count = counts.get(item.scope, 0)
-        if count >= limit:
+        # The uses in the window before this one.
+        used = counts.get(item.scope, (0, 0))[1] - 1
+        if used >= limit:
             window = timedelta(seconds=item.quota.window_seconds)
             in_window = (QuotaUse.action == action, QuotaUse.scope == item.scope, QuotaUse.at > since[item.scope])
             # Free again once enough of the oldest uses in the window have aged out to leave room for one.
             frees_at = (
                 await session.execute(
-                    select(QuotaUse.at).where(*in_window).order_by(QuotaUse.at).offset(count - limit).limit(1)
+                    select(QuotaUse.at)
+                    .where(*in_window)
+                    .order_by(QuotaUse.at, QuotaUse.id)
+                    .offset(used - limit)
+                    .limit(1)
                 )
             ).scalar_one() + window
             wait = max((frees_at - now).total_seconds(), 1.0)
             reached = item.reached.format(
-                count=count, s="" if count == 1 else "s", window=describe_window(item.quota.window_seconds)
+                count=used, s="" if used == 1 else "s", window=describe_window(item.quota.window_seconds)
             )
             raise RateLimited(
                 f"{reached}, the most allowed. Try again {describe_wait(wait)}.", retry_after=math.ceil(wait)
             )
-    uses = [QuotaUse(action=str(action), scope=item.scope, at=now) for item, _ in active]
-    session.add_all(uses)
-    await session.flush()
     return [use.id for use in uses]
 
 
