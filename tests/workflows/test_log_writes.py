@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -39,63 +41,64 @@ async def _rows(sessions: async_sessionmaker[AsyncSession], count: int) -> list[
         return [r.id for r in rows]
 
 
-async def test_claims_and_outcomes_of_many_chunks_at_once_all_land(sqlite_url: str) -> None:
+@pytest.fixture
+async def sessions(sqlite_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a migrated SQLite file."""
+    engine = create_engine(sqlite_url)
+    try:
+        await migrate(engine)
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_claims_and_outcomes_of_many_chunks_at_once_all_land(sessions: async_sessionmaker[AsyncSession]) -> None:
     """Forty chunks claiming and settling their rows at the same time: every row ends with its own outcome,
     marked late where its chunk said so, with one attempt each."""
-    engine = create_engine(sqlite_url)
-    try:
-        await migrate(engine)
-        sessions = session_factory(engine)
-        ids = await _rows(sessions, 400)
-        writer = LogWriter(sessions)
+    ids = await _rows(sessions, 400)
+    writer = LogWriter(sessions)
 
-        async def chunk(part: list[int], late: bool) -> None:
-            for i in range(0, len(part), 3):
-                await writer.claim(part[i : i + 3], late=late)
-            sent, failed = part[::2], part[1::2]
-            await writer.settle({(DeliveryStatus.SENT, None): sent, (DeliveryStatus.FAILED, "refused"): failed})
+    async def chunk(part: list[int], late: bool) -> None:
+        for i in range(0, len(part), 3):
+            await writer.claim(part[i : i + 3], late=late)
+        sent, failed = part[::2], part[1::2]
+        await writer.settle({(DeliveryStatus.SENT, None): sent, (DeliveryStatus.FAILED, "refused"): failed})
 
-        await asyncio.gather(*(chunk(ids[i : i + 10], late=i % 20 == 0) for i in range(0, 400, 10)))
-        async with sessions() as session:
-            found = {r.id: r for r in (await session.execute(select(NotificationLog))).scalars()}
-        assert [found[i].attempts for i in ids] == [1] * 400
-        assert all(r.error != IN_FLIGHT for r in found.values())
-        for n, row_id in enumerate(ids):
-            row = found[row_id]
-            assert (row.status, row.error) == (
-                (DeliveryStatus.SENT, None) if n % 2 == 0 else (DeliveryStatus.FAILED, "refused")
-            )
-            assert row.late == ((n // 10 * 10) % 20 == 0)
-    finally:
-        await engine.dispose()
+    await asyncio.gather(*(chunk(ids[i : i + 10], late=i % 20 == 0) for i in range(0, 400, 10)))
+    async with sessions() as session:
+        found = {r.id: r for r in (await session.execute(select(NotificationLog))).scalars()}
+    assert [found[i].attempts for i in ids] == [1] * 400
+    assert all(r.error != IN_FLIGHT for r in found.values())
+    for n, row_id in enumerate(ids):
+        row = found[row_id]
+        assert (row.status, row.error) == (
+            (DeliveryStatus.SENT, None) if n % 2 == 0 else (DeliveryStatus.FAILED, "refused")
+        )
+        assert row.late == ((n // 10 * 10) % 20 == 0)
 
 
-async def test_a_claim_that_was_not_written_raises_in_every_chunk_that_asked(sqlite_url: str) -> None:
+async def test_a_claim_that_was_not_written_raises_in_every_chunk_that_asked(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
     """If the transaction fails, each chunk waiting for it hears so (and so sends nothing it could not mark);
     the next writes go through."""
-    engine = create_engine(sqlite_url)
-    try:
-        await migrate(engine)
-        sessions = session_factory(engine)
-        ids = await _rows(sessions, 4)
-        writer = LogWriter(sessions)
-        async with sessions.begin() as session:
-            # Every update of the log fails until the trigger is dropped.
-            await session.execute(
-                text(
-                    "CREATE TRIGGER refuse BEFORE UPDATE ON notification_log "
-                    "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END"
-                )
+    ids = await _rows(sessions, 4)
+    writer = LogWriter(sessions)
+    async with sessions.begin() as session:
+        # Every update of the log fails until the trigger is dropped.
+        await session.execute(
+            text(
+                "CREATE TRIGGER refuse BEFORE UPDATE ON notification_log "
+                "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END"
             )
-        outcomes = await asyncio.gather(
-            writer.claim(ids[:2], late=False), writer.claim(ids[2:], late=False), return_exceptions=True
         )
-        assert all(isinstance(o, Exception) and "the disk is full" in str(o) for o in outcomes)
-        async with sessions.begin() as session:
-            await session.execute(text("DROP TRIGGER refuse"))
-        await writer.claim(ids, late=True)
-        async with sessions() as session:
-            rows = list((await session.execute(select(NotificationLog))).scalars())
-        assert [(r.error, r.attempts, r.late) for r in rows] == [(IN_FLIGHT, 1, True)] * 4
-    finally:
-        await engine.dispose()
+    outcomes = await asyncio.gather(
+        writer.claim(ids[:2], late=False), writer.claim(ids[2:], late=False), return_exceptions=True
+    )
+    assert all(isinstance(o, Exception) and "the disk is full" in str(o) for o in outcomes)
+    async with sessions.begin() as session:
+        await session.execute(text("DROP TRIGGER refuse"))
+    await writer.claim(ids, late=True)
+    async with sessions() as session:
+        rows = list((await session.execute(select(NotificationLog))).scalars())
+    assert [(r.error, r.attempts, r.late) for r in rows] == [(IN_FLIGHT, 1, True)] * 4
