@@ -11,10 +11,10 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from core.planning import PLAN_LIMIT
     from core.scheduling import QUERY_UPCOMING, SIGNAL_CHANGED, WORKFLOW_NAME, ChangeNotice, EventWorkflowInput
-    from workflows.messages import DB_RETRY, CancelInput, CompleteInput, PlanInput
+    from workflows.messages import DB_HEARTBEAT, DB_RETRY, CancelInput, CompleteInput, PlanInput
     from workflows.planning import PlanningActivities
     from workflows.preparation import PreparationActivities
-    from workflows.slot_workflow import COALESCE, PREPARE_HEARTBEAT, PREPARE_TIMEOUT, deliver_chunk
+    from workflows.slot_workflow import COALESCE, PREPARE_TIMEOUT, deliver_chunk
 
 DB_TIMEOUT = timedelta(seconds=30)
 # Continue-as-new once the history reaches this many events (or sooner, when Temporal suggests it), checked
@@ -60,6 +60,7 @@ class EventWorkflow:
                     event_id=inp.event_id, after=after, now=workflow.now(), send_ahead_seconds=inp.send_ahead_seconds
                 ),
                 start_to_close_timeout=DB_TIMEOUT,
+                heartbeat_timeout=DB_HEARTBEAT,
                 retry_policy=DB_RETRY,
             )
             if plan.status == "missing":
@@ -86,6 +87,7 @@ class EventWorkflow:
                     PlanningActivities.complete_event,
                     CompleteInput(event_id=inp.event_id),
                     start_to_close_timeout=DB_TIMEOUT,
+                    heartbeat_timeout=DB_HEARTBEAT,
                     retry_policy=DB_RETRY,
                 )
                 return "completed"
@@ -120,7 +122,7 @@ class EventWorkflow:
             PreparationActivities.prepare_cancellation,
             CancelInput(event_id=event_id, occurrence=occurrence),
             start_to_close_timeout=PREPARE_TIMEOUT,
-            heartbeat_timeout=PREPARE_HEARTBEAT,
+            heartbeat_timeout=DB_HEARTBEAT,
             retry_policy=DB_RETRY,
         )
         await asyncio.gather(*(deliver_chunk(chunk, 0.0) for instant in prepared.instants for chunk in instant.chunks))

@@ -13,6 +13,8 @@ RETRY_FIRST = timedelta(seconds=1)
 RETRY_MAX = timedelta(seconds=60)
 # Activity-level retries are only for a crashed worker or a database hiccup, never for a destination's failure.
 DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+# Database activities heartbeat every 2 s: one lost with a killed worker is retried on another within this.
+DB_HEARTBEAT = timedelta(seconds=5)
 
 # A reminder that goes out later than this after its due instant is marked late.
 LATE_AFTER = timedelta(seconds=60)

@@ -24,7 +24,7 @@ from core.planning import (
 from core.recurrence import OccurrenceStatus, Series, series_reminders
 from core.service.events import offsets_of, series_of, start_of
 from core.timeparse import Frequency
-from workflows.activity_context import database_errors
+from workflows.activity_context import database_errors, heartbeating
 from workflows.messages import CompleteInput, Plan, PlanInput, SlotInput, SlotNotice
 
 
@@ -46,10 +46,11 @@ class PlanningActivities:
     @activity.defn(name="plan_reminders")
     async def plan_reminders(self, inp: PlanInput) -> Plan:
         """The event's status and its next reminder instants after `inp.after`, registered with their slots."""
-        async with database_errors():
-            plan, added = await self._plan(inp)
-        if plan.status == EventStatus.SCHEDULED and plan.upcoming:
-            await self._register(plan.upcoming, added, inp)
+        async with heartbeating():
+            async with database_errors():
+                plan, added = await self._plan(inp)
+            if plan.status == EventStatus.SCHEDULED and plan.upcoming:
+                await self._register(plan.upcoming, added, inp)
         return plan
 
     async def _plan(self, inp: PlanInput) -> tuple[Plan, set[datetime]]:
@@ -162,7 +163,7 @@ class PlanningActivities:
     @activity.defn(name="complete_event")
     async def complete_event(self, inp: CompleteInput) -> None:
         """Mark the event completed (it has ended)."""
-        async with database_errors(), self._sessions.begin() as session:
+        async with heartbeating(), database_errors(), self._sessions.begin() as session:
             event = await session.get(Event, inp.event_id)
             if event is not None and event.status == EventStatus.SCHEDULED:
                 event.status = EventStatus.COMPLETED

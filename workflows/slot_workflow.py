@@ -10,6 +10,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from core.planning import PREPARE_LEAD, SIGNAL_REFRESH, SLOT_LENGTH, SLOT_WORKFLOW_NAME
     from workflows.messages import (
+        DB_HEARTBEAT,
         DB_RETRY,
         MAX_SEND_ATTEMPTS,
         Chunk,
@@ -24,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.sending import SendingActivities
 
 PREPARE_TIMEOUT = timedelta(minutes=2)
-PREPARE_HEARTBEAT = timedelta(seconds=5)
 SEND_TIMEOUT = timedelta(minutes=10)
 # Sends heartbeat every 2 s: a chunk lost with a killed worker is taken over by another within this.
 SEND_HEARTBEAT = timedelta(seconds=10)
@@ -90,7 +90,7 @@ class SlotWorkflow:
                     PreparationActivities.prepare_slot,
                     PrepareInput(start=inp.slot_start, end=end, after=after, above_id=above_id),
                     start_to_close_timeout=PREPARE_TIMEOUT,
-                    heartbeat_timeout=PREPARE_HEARTBEAT,
+                    heartbeat_timeout=DB_HEARTBEAT,
                     retry_policy=DB_RETRY,
                 )
                 pending, prepare = list(prepared.instants), False
