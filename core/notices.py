@@ -7,9 +7,8 @@ zone when it is known, else the event's), and escapes the user's text as its pla
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.timeparse import format_offset, zone
@@ -67,6 +66,11 @@ class Message:
     title: str
     body: tuple[Segment, ...]
     snooze: SnoozeOffer | None = None
+    # Its plain text by reader's zone, written once: thousands of webhook reminders share a message and a few
+    # zones, and a sender writes it ahead of the instant (`plain`) so that at the instant only the sends remain.
+    _plain: dict[str | None, tuple[str, str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def render(self, *, when: Callable[[Instant], str], text: Callable[[str], str] = str) -> tuple[str, str]:
         """Title and body, with instants written by `when` and text passed through `text` (an escaper)."""
@@ -75,13 +79,10 @@ class Message:
 
     def plain(self, tz: str | None = None) -> tuple[str, str]:
         """Title and body as plain text: instants in the event's zone, and in `tz` (the recipient's) if it differs."""
-        return _plain(self, tz)
-
-
-@functools.lru_cache(maxsize=1024)
-def _plain(message: Message, tz: str | None) -> tuple[str, str]:
-    # An instant's thousands of webhook reminders share a few messages and zones: each is written once.
-    return message.render(when=lambda instant: local(instant, tz))
+        written = self._plain.get(tz)
+        if written is None:
+            written = self._plain[tz] = self.render(when=lambda instant: local(instant, tz))
+        return written
 
 
 def local(instant: Instant, tz: str | None = None) -> str:

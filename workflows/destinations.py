@@ -47,6 +47,12 @@ async def prepare(sender: Sender, destinations: Iterable[Destination]) -> None:
     await sender.prepare(destinations)
 
 
+def write_ahead(sender: Sender, deliveries: Iterable[tuple[Destination, Message]]) -> None:
+    """Write each message the way its destination will be sent it, ahead of the instant."""
+    for destination, message in deliveries:
+        sender.write_ahead(destination, message)
+
+
 async def deliver(sender: Sender, destination: Destination, message: Message, *, key: str) -> Outcome:
     """Send one message to one destination; `key` identifies the delivery, so a retry cannot post twice."""
     return await sender.send(destination, message, key=key)

@@ -21,7 +21,7 @@ from core.notices import SNOOZE_SECONDS, Message, SnoozeOffer
 from core.secrets import SecretBox
 from core.service.events import series_of, start_of
 from workflows.activity_context import database_errors, heartbeating
-from workflows.destinations import deliver, prepare
+from workflows.destinations import deliver, prepare, write_ahead
 from workflows.log_writes import IN_FLIGHT, LogWriter
 from workflows.messages import LATE_AFTER, MAX_SEND_ATTEMPTS, Chunk, ChunkInput, ChunkResult
 from workflows.targets import (
@@ -140,16 +140,28 @@ class SendingActivities:
             if r.error == IN_FLIGHT
         ]
         rows = [r for r in rows if r.error != IN_FLIGHT]
+        # The messages are written ahead too, as they read when sent on time.
+        late_ahead = self._late(chunk, max(inp.fired_at, utcnow()))
+        messages = self._messages(audience.events, chunk, rows, late=late_ahead)
+        write_ahead(
+            self._sender,
+            (
+                (target.destination, messages[(row.event_id, row.occurrence_start)])
+                for row in rows
+                if (target := prepared.get(row.idempotency_key)) is not None and target.destination is not None
+            ),
+        )
 
         if inp.wait_seconds > 0:
             await asyncio.sleep(_remaining_wait(inp.wait_seconds, chunk.due))
         # Changes since the chunk loaded its deliveries (cancel, move, unsubscribe, a removed destination) count:
-        # at the instant, three narrow queries show whether anything the deliveries depend on changed, and only
+        # at the instant, a few narrow queries show whether anything the deliveries depend on changed, and only
         # then are they worked out again, so an instant with nothing changed starts sending at once.
-        current = prepared
+        current, changed = prepared, False
         async with self._sessions() as session:
             if await dependencies(session, loaded_for) != loaded:
                 audience, current = await self._targets(session, chunk, rows, decrypt=False)
+                changed = True
         events = audience.events
         # Judged when the send really happens; the wall clock only counts where it is ahead of workflow time.
         fired = max(inp.fired_at, utcnow())
@@ -173,11 +185,9 @@ class SendingActivities:
                 continue
             to_send.append((row, target))
 
-        late = not cancelling and fired - chunk.due > self._late_after
-        messages = {
-            (event_id, occurrence): self._message(events[event_id], chunk, late, self._snooze_seconds, occurrence)
-            for event_id, occurrence in {(r.event_id, r.occurrence_start) for r, _ in to_send}
-        }
+        late = self._late(chunk, fired)
+        if changed or late != late_ahead:
+            messages = self._messages(events, chunk, [r for r, _ in to_send], late=late)
         result: defaultdict[str, int] = defaultdict(int)
         await self._record(settled, chunk=chunk, late=late, result=result, final=True)
         await self._send_window(to_send, messages, chunk=chunk, late=late, final_attempt=final_attempt, result=result)
@@ -204,6 +214,20 @@ class SendingActivities:
             # removed destination each take the delivery out.
             return "the event or the subscription changed after this reminder was planned"
         return None
+
+    def _late(self, chunk: Chunk, fired: datetime) -> bool:
+        """Whether a reminder sent at `fired` is late (a cancellation never is)."""
+        return chunk.kind != "cancellation" and fired - chunk.due > self._late_after
+
+    def _messages(
+        self, events: dict[int, Event], chunk: Chunk, rows: list[NotificationLog], *, late: bool
+    ) -> dict[tuple[int, datetime | None], Message]:
+        """One message per event and occurrence of `rows` (those whose event is still known)."""
+        return {
+            (event_id, occurrence): self._message(events[event_id], chunk, late, self._snooze_seconds, occurrence)
+            for event_id, occurrence in {(r.event_id, r.occurrence_start) for r in rows}
+            if event_id in events
+        }
 
     @staticmethod
     def _message(

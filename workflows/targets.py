@@ -7,8 +7,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Executable, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.destinations import Destination
@@ -357,64 +358,64 @@ def dependencies_of(audience: Audience) -> Dependencies:
         events=frozenset(_event_columns(e) for e in audience.events.values()),
         participants=frozenset(_participant_columns(p) for ps in audience.participants.values() for p in ps),
         integrations=frozenset(_integration_columns(i) for its in audience.integrations.values() for i in its),
-        exceptions=frozenset(_exception_columns(x) for e in audience.events.values() for x in e.exceptions),
+        exceptions=frozenset(
+            _exception_columns(x) for e in audience.events.values() if e.recurrence for x in e.exceptions
+        ),
     )
 
 
+# The statements of `dependencies`, built once: at an instant of many events every chunk runs them.
+_EVENT_DEPENDENCIES = select(
+    Event.id,
+    Event.status,
+    Event.start_at,
+    Event.schedule_changed_at,
+    Event.default_offsets,
+    Event.channel_url_encrypted.is_not(None),
+    Event.recurrence,
+).where(Event.id.in_(bindparam("ids", expanding=True)))
+_EXCEPTION_DEPENDENCIES = select(
+    OccurrenceException.event_id,
+    OccurrenceException.original_start,
+    OccurrenceException.status,
+    OccurrenceException.start_at,
+    OccurrenceException.end_at,
+).where(OccurrenceException.event_id.in_(bindparam("ids", expanding=True)))
+_PARTICIPANT_DEPENDENCIES = select(
+    EventParticipant.id,
+    EventParticipant.event_id,
+    EventParticipant.user_id,
+    EventParticipant.tags,
+    EventParticipant.custom_time_delta_seconds,
+    EventParticipant.custom_frequency,
+    EventParticipant.joined_at,
+    EventParticipant.occurrence_start,
+).where(
+    EventParticipant.event_id.in_(bindparam("ids", expanding=True)),
+    EventParticipant.user_id.in_(bindparam("users", expanding=True)),
+)
+_INTEGRATION_DEPENDENCIES = select(
+    Integration.id, Integration.user_id, Integration.tags, Integration.url_fingerprint
+).where(Integration.user_id.in_(bindparam("ids", expanding=True)))
+
+
 async def dependencies(session: AsyncSession, rows: Iterable[NotificationLog]) -> Dependencies:
-    """The dependencies of `rows` as the database holds them now: three narrow queries, no objects built, so
+    """The dependencies of `rows` as the database holds them now: a few narrow queries, no objects built, so
     it is cheap enough to run at the instant itself."""
     rows = list(rows)
     # Core statements on the session's connection: plain tuples, without the ORM's per-statement setup.
     connection = await session.connection()
-    users = {r.user_id for r in rows if r.user_id is not None}
-    events: set[tuple[object, ...]] = set()
-    for part in batches(r.event_id for r in rows):
-        found = await connection.execute(
-            select(
-                Event.id,
-                Event.status,
-                Event.start_at,
-                Event.schedule_changed_at,
-                Event.default_offsets,
-                Event.channel_url_encrypted.is_not(None),
-                Event.recurrence,
-            ).where(Event.id.in_(part))
-        )
-        events.update(tuple(row) for row in found)
-    exceptions: set[tuple[object, ...]] = set()
-    for part in batches(e[0] for e in events if isinstance(e[0], int)):
-        found = await connection.execute(
-            select(
-                OccurrenceException.event_id,
-                OccurrenceException.original_start,
-                OccurrenceException.status,
-                OccurrenceException.start_at,
-                OccurrenceException.end_at,
-            ).where(OccurrenceException.event_id.in_(part))
-        )
-        exceptions.update(tuple(row) for row in found)
-    participants: set[tuple[object, ...]] = set()
-    for part in batches(e[0] for e in events if isinstance(e[0], int)):
-        found = await connection.execute(
-            select(
-                EventParticipant.id,
-                EventParticipant.event_id,
-                EventParticipant.user_id,
-                EventParticipant.tags,
-                EventParticipant.custom_time_delta_seconds,
-                EventParticipant.custom_frequency,
-                EventParticipant.joined_at,
-                EventParticipant.occurrence_start,
-            ).where(EventParticipant.event_id.in_(part), EventParticipant.user_id.in_(users))
-        )
-        participants.update(tuple(row) for row in found)
-    integrations: set[tuple[object, ...]] = set()
-    for part in batches(p[2] for p in participants if isinstance(p[2], int)):
-        found = await connection.execute(
-            select(Integration.id, Integration.user_id, Integration.tags, Integration.url_fingerprint).where(
-                Integration.user_id.in_(part)
-            )
-        )
-        integrations.update(tuple(row) for row in found)
+
+    async def found(statement: Executable, ids: Iterable[int], **more: object) -> set[tuple[object, ...]]:
+        values: set[tuple[object, ...]] = set()
+        for part in batches(ids):
+            values.update(tuple(row) for row in await connection.execute(statement, {"ids": part, **more}))
+        return values
+
+    users = sorted({r.user_id for r in rows if r.user_id is not None})
+    events = await found(_EVENT_DEPENDENCIES, (r.event_id for r in rows))
+    # Only a series has occurrence exceptions that matter (a one-off event's reminders never look at them).
+    exceptions = await found(_EXCEPTION_DEPENDENCIES, (cast(int, e[0]) for e in events if e[6]))
+    participants = await found(_PARTICIPANT_DEPENDENCIES, (cast(int, e[0]) for e in events), users=users)
+    integrations = await found(_INTEGRATION_DEPENDENCIES, (cast(int, p[2]) for p in participants))
     return Dependencies(frozenset(events), frozenset(participants), frozenset(integrations), frozenset(exceptions))

@@ -119,6 +119,12 @@ class Sender:
         if urls:
             await asyncio.to_thread(self._apprise.approve_all, urls)
 
+    def write_ahead(self, destination: Destination, message: Message) -> None:
+        """Write `message` the way `destination` will be sent it, ahead of the instant: members' URLs are sent
+        plain text, which the message keeps; the platforms' adapters write theirs at the send."""
+        if not destination.internal:
+            message.plain(destination.tz)
+
     async def _webhook(self, url: str, *, title: str, body: str) -> Outcome:
         plugin = self._apprise.cached(url)
         if plugin is None:
