@@ -7,10 +7,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Executable, bindparam, select
+from sqlalchemy import BindParameter, Executable, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from core.destinations import Destination
 from core.models import (
@@ -319,69 +320,26 @@ class Dependencies:
     exceptions: frozenset[tuple[object, ...]] = frozenset()
 
 
-def _event_columns(e: Event) -> tuple[object, ...]:
-    return (
-        e.id,
-        e.status,
-        e.start_at,
-        e.schedule_changed_at,
-        e.default_offsets,
-        e.channel_url_encrypted is not None,
-        e.recurrence,
-    )
-
-
-def _participant_columns(p: EventParticipant) -> tuple[object, ...]:
-    return (
-        p.id,
-        p.event_id,
-        p.user_id,
-        p.tags,
-        p.custom_time_delta_seconds,
-        p.custom_frequency,
-        p.joined_at,
-        p.occurrence_start,
-    )
-
-
-def _exception_columns(x: OccurrenceException) -> tuple[object, ...]:
-    return (x.event_id, x.original_start, x.status, x.start_at, x.end_at)
-
-
-def _integration_columns(i: Integration) -> tuple[object, ...]:
-    return (i.id, i.user_id, i.tags, i.url_fingerprint)
-
-
-def dependencies_of(audience: Audience) -> Dependencies:
-    """The dependencies of the rows `audience` was loaded for (by load_audience), as it saw them."""
-    return Dependencies(
-        events=frozenset(_event_columns(e) for e in audience.events.values()),
-        participants=frozenset(_participant_columns(p) for ps in audience.participants.values() for p in ps),
-        integrations=frozenset(_integration_columns(i) for its in audience.integrations.values() for i in its),
-        exceptions=frozenset(
-            _exception_columns(x) for e in audience.events.values() if e.recurrence for x in e.exceptions
-        ),
-    )
-
-
-# The statements of `dependencies`, built once: at an instant of many events every chunk runs them.
-_EVENT_DEPENDENCIES = select(
+# What the deliveries of some rows depend on, table by table: read from the objects a chunk loaded and, at the
+# instant, by these same columns from the database. (The channel's ciphertext stands for the channel: a new one
+# only makes the deliveries be worked out again.)
+_EVENT = (
     Event.id,
     Event.status,
     Event.start_at,
     Event.schedule_changed_at,
     Event.default_offsets,
-    Event.channel_url_encrypted.is_not(None),
+    Event.channel_url_encrypted,
     Event.recurrence,
-).where(Event.id.in_(bindparam("ids", expanding=True)))
-_EXCEPTION_DEPENDENCIES = select(
+)
+_EXCEPTION = (
     OccurrenceException.event_id,
     OccurrenceException.original_start,
     OccurrenceException.status,
     OccurrenceException.start_at,
     OccurrenceException.end_at,
-).where(OccurrenceException.event_id.in_(bindparam("ids", expanding=True)))
-_PARTICIPANT_DEPENDENCIES = select(
+)
+_PARTICIPANT = (
     EventParticipant.id,
     EventParticipant.event_id,
     EventParticipant.user_id,
@@ -390,13 +348,34 @@ _PARTICIPANT_DEPENDENCIES = select(
     EventParticipant.custom_frequency,
     EventParticipant.joined_at,
     EventParticipant.occurrence_start,
-).where(
-    EventParticipant.event_id.in_(bindparam("ids", expanding=True)),
-    EventParticipant.user_id.in_(bindparam("users", expanding=True)),
 )
-_INTEGRATION_DEPENDENCIES = select(
-    Integration.id, Integration.user_id, Integration.tags, Integration.url_fingerprint
-).where(Integration.user_id.in_(bindparam("ids", expanding=True)))
+_INTEGRATION = (Integration.id, Integration.user_id, Integration.tags, Integration.url_fingerprint)
+
+
+def _values(loaded: object, columns: tuple[InstrumentedAttribute[Any], ...]) -> tuple[object, ...]:
+    return tuple(getattr(loaded, column.key) for column in columns)
+
+
+def dependencies_of(audience: Audience) -> Dependencies:
+    """The dependencies of the rows `audience` was loaded for (by load_audience), as it saw them."""
+    return Dependencies(
+        events=frozenset(_values(e, _EVENT) for e in audience.events.values()),
+        participants=frozenset(_values(p, _PARTICIPANT) for ps in audience.participants.values() for p in ps),
+        integrations=frozenset(_values(i, _INTEGRATION) for its in audience.integrations.values() for i in its),
+        exceptions=frozenset(
+            _values(x, _EXCEPTION) for e in audience.events.values() if e.recurrence for x in e.exceptions
+        ),
+    )
+
+
+# The statements of `dependencies`, built once: at an instant of many events every chunk runs them.
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_EVENT_DEPENDENCIES = select(*_EVENT).where(Event.id.in_(_IDS))
+_EXCEPTION_DEPENDENCIES = select(*_EXCEPTION).where(OccurrenceException.event_id.in_(_IDS))
+_PARTICIPANT_DEPENDENCIES = select(*_PARTICIPANT).where(
+    EventParticipant.event_id.in_(_IDS), EventParticipant.user_id.in_(bindparam("users", expanding=True))
+)
+_INTEGRATION_DEPENDENCIES = select(*_INTEGRATION).where(Integration.user_id.in_(_IDS))
 
 
 async def dependencies(session: AsyncSession, rows: Iterable[NotificationLog]) -> Dependencies:
