@@ -22,6 +22,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_only
 
+from core import sqlite
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Key of the PostgreSQL advisory lock held while migrating (any constant that no other application uses).
 MIGRATION_LOCK_KEY = 0x50_6F_6F_6E_69_73_68
@@ -39,7 +41,8 @@ def create_engine(url: str) -> AsyncEngine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # One hand-off to the driver's thread per statement (core/sqlite.py), a 30 s busy timeout.
+        engine = create_async_engine(url, async_creator=sqlite.connector(url, timeout=30))
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
