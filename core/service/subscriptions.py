@@ -15,7 +15,7 @@ from core.service.context import Core
 from core.service.events import find_event, offsets_of, series_of, signal_change
 from core.service.limits import Action, Charge, charge, refund, tenant_scope, user_scope
 from core.service.occurrences import occurrence_of
-from core.service.users import available_tags, choose_tags, user_for
+from core.service.users import available_tags, choose_tags, user_for, user_row
 from core.tags import parse_tags, split_stored
 from core.text import check_line
 from core.timeparse import Frequency, parse_frequency, parse_offsets
@@ -48,7 +48,7 @@ async def subscribe(
     offsets_given = custom_time_delta_seconds is not None and custom_time_delta_seconds != ""
     offsets = parse_offsets(custom_time_delta_seconds) if offsets_given and custom_time_delta_seconds else ()
     async with core.sessions.begin() as session:
-        user = await user_for(session, actor)
+        user, new = await user_row(session, actor)
         event = await find_event(session, actor, ref)
         if event.status != EventStatus.SCHEDULED:
             raise Conflict(f"'{event.name}' is {event.status}; subscriptions are closed.")
@@ -63,7 +63,7 @@ async def subscribe(
             only = found.original
         if not series.upcoming(now, 1):
             raise Conflict(f"'{event.name}' has already started; subscriptions are closed.")
-        available = await available_tags(session, user)
+        available = await available_tags(session, user, new=new)
         if not requested:
             # The member's default tags, those they still have; none left (or none set) means every tag they have.
             requested = tuple(t for t in split_stored(user.default_tags) if t in available)
@@ -73,8 +73,10 @@ async def subscribe(
         if not offsets and frequency is Frequency.NONE:
             raise InvalidTime("Choose at least one reminder time (for example 1h) or a countdown frequency.")
         participant = (
-            await session.execute(_PARTICIPANT, {"event_id": event.id, "user_id": user.id})
-        ).scalar_one_or_none()
+            None
+            if new
+            else (await session.execute(_PARTICIPANT, {"event_id": event.id, "user_id": user.id})).scalar_one_or_none()
+        )
         previous = None
         if participant is None:
             participant = EventParticipant(event_id=event.id, user_id=user.id, joined_at=now)

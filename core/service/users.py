@@ -31,8 +31,8 @@ _USER = select(User).where(
     User.platform_user_id == bindparam("user_id"),
 )
 _NEW_USER = {
-    "sqlite": sqlite_insert(User).on_conflict_do_nothing(),
-    "postgresql": postgresql_insert(User).on_conflict_do_nothing(),
+    "sqlite": sqlite_insert(User).on_conflict_do_nothing().returning(User),
+    "postgresql": postgresql_insert(User).on_conflict_do_nothing().returning(User),
 }
 _TAGS = select(Integration.tags).where(Integration.user_id == bindparam("user_id"))
 
@@ -51,6 +51,12 @@ def check_actor(actor: Actor) -> None:
 
 async def user_for(session: AsyncSession, actor: Actor) -> User:
     """The actor's user row, created on first use."""
+    return (await user_row(session, actor))[0]
+
+
+async def user_row(session: AsyncSession, actor: Actor) -> tuple[User, bool]:
+    """The actor's user row, created on first use, and whether this call created it (a user so new has no
+    integrations or subscriptions to look up)."""
     check_actor(actor)
     who = {"platform": actor.platform, "tenant": actor.tenant, "user_id": actor.user_id}
     user = (await session.execute(_USER, who)).scalar_one_or_none()
@@ -62,8 +68,9 @@ async def user_for(session: AsyncSession, actor: Actor) -> User:
             user.display_name = display_name
         if profile_zone and not user.timezone_set and user.timezone != profile_zone:
             user.timezone = profile_zone
-        return user
-    # Insert-if-absent, then read: safe when two requests create the same user at once, without a SAVEPOINT.
+        return user, False
+    # Insert-if-absent, read back only when another request created it first: safe when two requests create
+    # the same user at once, without a SAVEPOINT.
     values = {
         "platform": actor.platform,
         "tenant": actor.tenant,
@@ -74,13 +81,18 @@ async def user_for(session: AsyncSession, actor: Actor) -> User:
         "default_tags": "",
         "created_at": utcnow(),
     }
-    await session.execute(_NEW_USER[session.get_bind().dialect.name], values)
-    return (await session.execute(_USER, who)).scalar_one()
+    created = (await session.execute(_NEW_USER[session.get_bind().dialect.name], values)).scalar_one_or_none()
+    if created is not None:
+        return created, True
+    return (await session.execute(_USER, who)).scalar_one(), False
 
 
-async def available_tags(session: AsyncSession, user: User) -> tuple[str, ...]:
-    """The tags a user can subscribe with: `dm` for chat users, plus every tag of their integrations."""
+async def available_tags(session: AsyncSession, user: User, *, new: bool = False) -> tuple[str, ...]:
+    """The tags a user can subscribe with: `dm` for chat users, plus every tag of their integrations (none
+    for a user created in this transaction, `new`)."""
     tags: list[str] = [DM_TAG] if user.platform in CHAT_PLATFORMS else []
+    if new:
+        return tuple(tags)
     rows = (await session.execute(_TAGS, {"user_id": user.id})).scalars()
     for stored in rows:
         tags.extend(t for t in split_stored(stored) if t not in tags)
