@@ -63,9 +63,9 @@ class PlanningActivities:
                 return Plan(status=event.status, start_at=event.start_at, end_at=event.end_at), set()
             floor = max(event.schedule_changed_at, inp.after) if inp.after else event.schedule_changed_at
             series = series_of(event)
-            instants: set[datetime] = set()
-            if event.channel_url_encrypted:
-                instants.update(self._instants(series, event.default_offsets, "none", floor))
+            # The event's own reminder times, the channel's and those most members take, whether or not anyone
+            # has yet: a burst of subscribes after an announcement then adds no instant and needs no re-plan.
+            instants: set[datetime] = set(self._instants(series, event.default_offsets, "none", floor))
             groups = await session.execute(
                 select(
                     EventParticipant.custom_time_delta_seconds,

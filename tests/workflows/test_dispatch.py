@@ -111,6 +111,28 @@ async def test_subscribe_adding_no_instant_skips_the_workflow(skipping: Skipping
     await _until_over(skipping, event.end_at)
 
 
+async def test_first_subscribers_at_the_events_own_times_skip_the_workflow(skipping: Skipping, sink: HttpSink) -> None:
+    """An event's own reminder times are planned before anyone subscribes, so even the first members to take
+    them (a burst after an announcement) subscribe without a round trip to its workflow."""
+    core = skipping.rt.core
+    start = skipping.clock() + timedelta(days=1)
+    draft = EventDraft(name="Launch", start=start, default_offsets="1h")
+    event = await create_event(core=core, actor=ORGANIZER, draft=draft)
+    members = [Actor(platform="console", tenant="guild-a", user_id=f"n{i}", display_name=f"N{i}") for i in range(20)]
+    for member in members:
+        await add_integration(core=core, actor=member, url=sink.url(f"/{member.user_id}"), tags="hook")
+    handle = skipping.rt.client.get_workflow_handle(workflow_id(skipping.rt.settings.instance, event.id))
+    await eventually(lambda: _planned(handle, 1))
+    before = len((await handle.fetch_history()).events)
+    for member in members:
+        await subscribe(core=core, actor=member, ref=event.code)
+    assert len((await handle.fetch_history()).events) == before
+    await skipping.advance(timedelta(days=1))
+    await eventually(lambda: _count(sink, "/n19", 1))
+    assert all(len(sink.to(f"/{m.user_id}")) == 1 for m in members)
+    await _until_over(skipping, event.end_at)
+
+
 async def _planned(handle: object, n: int) -> bool:
     from temporalio.client import WorkflowHandle
 
