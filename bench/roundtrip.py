@@ -108,6 +108,7 @@ async def main(ops: int, sub_ops: int, levels: list[int], *, worker: str, quiet:
                         "p50",
                         "p99",
                         "max",
+                        "signals",
                         "signal p50",
                         "signal p99",
                         "ops/s",
@@ -118,11 +119,15 @@ async def main(ops: int, sub_ops: int, levels: list[int], *, worker: str, quiet:
                     rows,
                 )
             )
-            print("signal = the Temporal signal-with-start part of the call; the rest is the database transaction.")
+            print(
+                "signals = calls that signalled the event's workflow (a subscribe whose instants are planned "
+                "sends none); signal = that signal-with-start part of the call; the rest is the database "
+                "transaction."
+            )
             for row in rows:
                 print(
                     f"RESULT roundtrip op={row[0]} clients={row[1]} ok={row[2]} errors={row[3]} p50_ms={row[4]:.1f} "
-                    f"p99_ms={row[5]:.1f} max_ms={row[6]:.1f} ops_s={row[9]:.1f} worker={worker}"
+                    f"p99_ms={row[5]:.1f} max_ms={row[6]:.1f} ops_s={row[10]:.1f} signals={row[7]} worker={worker}"
                 )
             print(
                 "cpu = average cores busy during the row: this process (clients, and the worker if it runs here), the "
@@ -173,6 +178,7 @@ def _row(
         percentile(lat, 50),
         percentile(lat, 99),
         lat[-1] if lat else float("nan"),
+        len(signal),
         percentile(signal, 50),
         percentile(signal, 99),
         len(lat) / cpu["wall"],
