@@ -33,6 +33,8 @@ class HttpSink:
         self._lock = threading.Lock()
         # Seconds to hold each answer after recording the request, as a slow destination would.
         self.delay = 0.0
+        # A Set-Cookie header for every answer, as a service keeping sessions would send.
+        self.cookie: str | None = None
         sink = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -50,6 +52,8 @@ class HttpSink:
                     time.sleep(sink.delay)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
+                if sink.cookie:
+                    self.send_header("Set-Cookie", sink.cookie)
                 self.end_headers()
 
             def log_message(self, *args: Any) -> None:

@@ -130,7 +130,11 @@ class WebhookSender:
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=POOL_SIZE, limit_per_host=PER_HOST, resolver=self._resolver)
-            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+            # No cookie jar: the pool serves every member's hooks, and a cookie one service set for one member
+            # must not go out with the next message (Apprise's requests keep none either).
+            self._session = aiohttp.ClientSession(
+                connector=connector, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar()
+            )
         return self._session
 
     async def aclose(self) -> None:

@@ -45,6 +45,22 @@ async def test_a_json_webhook_is_the_same_request_apprise_would_make(sink: HttpS
         assert got.headers[header] == want.headers[header], header
 
 
+async def test_a_cookie_one_members_webhook_set_is_never_sent_to_another(sink: HttpSink) -> None:
+    """Webhooks share one connection pool but no cookies: what a service set for one member's hook is not sent
+    with the next message, to that member or to another on the same host (Apprise keeps no cookies either)."""
+    sink.cookie = "session=alice-private; Path=/"
+    sender = Sender(allow_private=True, resolve=lambda host: ["127.0.0.1"])
+    try:
+        for path in ("/alice", "/alice", "/bob"):
+            destination = Destination(f"json://hooks.example:{sink.port}{path}", platform="api", tenant="api")
+            assert (await sender.send(destination, Message("t", ("b",)))).delivered
+    finally:
+        await sender.aclose()
+    received = sink.to("/alice") + sink.to("/bob")
+    assert len(received) == 3
+    assert [r.headers.get("Cookie") for r in received] == [None, None, None]
+
+
 async def test_preparing_sends_nothing_and_leaves_refusals_to_the_send(sink: HttpSink) -> None:
     """Preparing checks URLs ahead without sending; the send then delivers, and a bad URL reports its reason."""
     good = Destination(f"json://127.0.0.1:{sink.port}/p", platform="api", tenant="api")
