@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import timedelta
 from typing import Any
@@ -47,6 +48,20 @@ async def test_subscribe_without_offsets_uses_the_events_defaults(runtime: Runti
     assert subscription.tags == ("dm",)
     assert subscription.custom_time_delta_seconds == (7200, 1800)
     assert subscription.next_reminders == (event.start_at - timedelta(hours=2), event.start_at - timedelta(minutes=30))
+
+
+async def test_a_new_members_first_subscribes_at_once_make_one_user(runtime: Runtime) -> None:
+    """A member whose first two commands are subscribes arriving together gets one user row and both
+    subscriptions, each with the tags they have."""
+    first, second = await new_event(runtime, name="First"), await new_event(runtime, name="Second")
+    views = await asyncio.gather(
+        service.subscribe(core=runtime.core, actor=MEMBER, ref=first.code),
+        service.subscribe(core=runtime.core, actor=MEMBER, ref=second.code),
+    )
+    assert [v.tags for v in views] == [("dm",), ("dm",)]
+    counts = await row_counts(runtime)
+    assert (counts["users"], counts["event_participants"]) == (2, 2)  # the organizer and the member
+    assert (await service.show_user(core=runtime.core, actor=MEMBER)).user_id == MEMBER.user_id
 
 
 async def test_subscribing_twice_updates_the_subscription(runtime: Runtime) -> None:
